@@ -1,5 +1,33 @@
 #![doc = include_str!("../README.md")]
 
+mod account;
+mod bearer;
+mod browser;
+mod callback;
+mod client;
+mod config;
 mod error;
+mod http_client;
+mod listener;
+mod login;
+mod pat;
+mod store;
 
+pub use account::{Account, account};
+pub use bearer::{BearerAuth, RefreshingSource};
+#[cfg(feature = "system-browser")]
+pub use browser::SystemBrowser;
+pub use browser::{BrowserOpener, PrintUrl, default_opener};
+pub use callback::Callback;
+pub use client::{AuthorizationRequest, OAuthClient, TokenSet};
+pub use config::{
+    ClientAuth, Config, DEFAULT_REALM, DEFAULT_REDIRECT_URI, DEFAULT_SCOPE,
+    DEFAULT_TEST_API_ENDPOINT, LOGIN_BASE,
+};
 pub use error::Error;
+pub use http_client::{TokenHttpClient, TokenHttpError};
+pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
+pub use pat::PersonalAccessToken;
+pub use store::{FileStore, MemoryStore, TokenStore};
+
+pub use pbx_auth_core::{AccessToken, RefreshToken};

@@ -1,0 +1,97 @@
+//! The `oauth2` crate's HTTP client trait over the workspace's reqwest.
+//!
+//! `oauth2` 5 only ships an implementation for an older reqwest; with its default features
+//! off we adapt our own client. The client never follows redirects: a redirected token
+//! request would carry the client secret and the code to wherever the redirect points.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+
+use crate::error::Error;
+
+/// A reqwest client for the token endpoint: no redirects, bounded time.
+#[derive(Debug, Clone)]
+pub struct TokenHttpClient {
+    client: reqwest::Client,
+}
+
+/// Why a token-endpoint request failed before an HTTP answer arrived.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TokenHttpError {
+    message: String,
+    timeout: bool,
+}
+
+impl From<TokenHttpError> for Error {
+    fn from(error: TokenHttpError) -> Self {
+        if error.timeout {
+            Self::Timeout(error.message)
+        } else {
+            Self::Transport(error.message)
+        }
+    }
+}
+
+impl TokenHttpClient {
+    /// A client with redirects disabled and a 30 s timeout.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::Transport`] when the TLS backend cannot be initialised.
+    pub fn new() -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// Wraps a caller-built client. It must not follow redirects; build it with
+    /// `redirect(reqwest::redirect::Policy::none())`.
+    pub fn from_reqwest(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TokenHttpError> {
+        let (parts, body) = request.into_parts();
+        let url = parts.uri.to_string();
+        let mut builder = self
+            .client
+            .request(parts.method, url)
+            .headers(parts.headers)
+            .body(body);
+        if parts.version != http::Version::default() {
+            builder = builder.version(parts.version);
+        }
+        let response = builder.send().await.map_err(|e| {
+            let e = e.without_url();
+            TokenHttpError {
+                timeout: e.is_timeout(),
+                message: format!("the token request could not be completed ({e})"),
+            }
+        })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| TokenHttpError {
+            timeout: e.is_timeout(),
+            message: format!("the token response could not be read ({})", e.without_url()),
+        })?;
+        let mut out = http::Response::new(body.to_vec());
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for TokenHttpClient {
+    type Error = TokenHttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
