@@ -8,10 +8,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    AsyncHttpClient as _, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndpointNotSet, EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, RevocationErrorResponseType, RevocationUrl, Scope, StandardErrorResponse,
-    StandardRevocableToken, TokenResponse, TokenUrl,
+    RequestTokenError, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
 };
 use pbx_auth_core::{AccessToken, RefreshToken};
 use url::Url;
@@ -21,10 +20,8 @@ use crate::config::{ClientAuth, Config};
 use crate::error::Error;
 use crate::http_client::{TokenHttpClient, TokenHttpError};
 
-/// The `oauth2` client with the endpoints this crate sets: authorization and token always,
-/// revocation when configured.
-type Inner =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
+/// The `oauth2` client with the endpoints this crate uses it for: authorization and token.
+type Inner = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// Fills `len` bytes from the OS CSPRNG and encodes them base64url.
 fn random_token(len: usize) -> Result<String, Error> {
@@ -163,7 +160,6 @@ impl OAuthClient {
         let mut inner = BasicClient::new(ClientId::new(config.client_id.clone()))
             .set_auth_uri(AuthUrl::from_url(config.auth_url.clone()))
             .set_token_uri(TokenUrl::from_url(config.token_url.clone()))
-            .set_revocation_url_option(config.revocation_url.clone().map(RevocationUrl::from_url))
             .set_auth_type(match config.client_auth {
                 ClientAuth::RequestBody => AuthType::RequestBody,
                 ClientAuth::Basic => AuthType::BasicAuth,
@@ -281,10 +277,7 @@ impl OAuthClient {
     ///
     /// [`Error::Unsupported`] without a revocation URL; else as the token endpoint.
     pub async fn revoke_refresh_token(&self, token: &RefreshToken) -> Result<(), Error> {
-        let token = StandardRevocableToken::RefreshToken(oauth2::RefreshToken::new(
-            token.expose_secret().to_owned(),
-        ));
-        self.revoke(token).await
+        self.revoke(token.expose_secret(), "refresh_token").await
     }
 
     /// Revokes an access token at the RFC 7009 endpoint.
@@ -293,21 +286,82 @@ impl OAuthClient {
     ///
     /// [`Error::Unsupported`] without a revocation URL; else as the token endpoint.
     pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<(), Error> {
-        let token = StandardRevocableToken::AccessToken(oauth2::AccessToken::new(
-            token.expose_secret().to_owned(),
-        ));
-        self.revoke(token).await
+        self.revoke(token.expose_secret(), "access_token").await
     }
 
-    async fn revoke(&self, token: StandardRevocableToken) -> Result<(), Error> {
-        let request = self
-            .inner
-            .revoke_token(token)
-            .map_err(|_| Error::Unsupported("the server offers no revocation endpoint"))?;
+    /// RFC 7009 by hand: `oauth2` 5 refuses plain-http revocation URLs outright, which
+    /// would make revocation untestable against a local server.
+    fn revocation_request(&self, token: &str, hint: &str) -> Result<oauth2::HttpRequest, Error> {
+        let url = self
+            .config
+            .revocation_url
+            .as_ref()
+            .ok_or(Error::Unsupported(
+                "the server offers no revocation endpoint",
+            ))?;
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", token)
+            .append_pair("token_type_hint", hint);
+        let mut request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(url.as_str())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json");
+        let secret = self
+            .config
+            .client_secret
+            .as_ref()
+            .map(|s| s.expose_secret());
+        match (self.config.client_auth, secret) {
+            (ClientAuth::Basic, Some(secret)) => {
+                // RFC 6749 §2.3.1: form-urlencode both parts before Basic.
+                let encode = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    encode(&self.config.client_id),
+                    encode(secret)
+                ));
+                let mut value = http::HeaderValue::try_from(format!("Basic {credentials}"))
+                    .map_err(|_| Error::config("CLIENT_SECRET", "cannot be sent in a header"))?;
+                value.set_sensitive(true);
+                request = request.header(http::header::AUTHORIZATION, value);
+            }
+            (_, secret) => {
+                form.append_pair("client_id", &self.config.client_id);
+                if let Some(secret) = secret {
+                    form.append_pair("client_secret", secret);
+                }
+            }
+        }
         request
-            .request_async(&self.http)
-            .await
-            .map_err(revocation_error)
+            .body(form.finish().into_bytes())
+            .map_err(|_| Error::config("REVOCATION_URL", "not a valid request URI"))
+    }
+
+    async fn revoke(&self, token: &str, hint: &str) -> Result<(), Error> {
+        // Built in a plain function: the form serializer is not `Send`.
+        let request = self.revocation_request(token, hint)?;
+        let response = self.http.call(request).await?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        #[derive(serde::Deserialize)]
+        struct OAuthErrorBody {
+            error: String,
+            error_description: Option<String>,
+        }
+        match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
+            Ok(body) => Err(oauth_error(body.error, body.error_description)),
+            Err(_) => Err(Error::UnexpectedResponse(format!(
+                "the revocation endpoint answered HTTP {}",
+                response.status().as_u16()
+            ))),
+        }
     }
 }
 
@@ -357,28 +411,6 @@ fn token_error(
         // The body is not quoted: an odd success body may hold a token.
         RequestTokenError::Parse(e, _body) => Error::UnexpectedResponse(format!(
             "the token endpoint's answer could not be parsed (at {})",
-            e.path()
-        )),
-        RequestTokenError::Other(message) => Error::UnexpectedResponse(message),
-    }
-}
-
-fn revocation_error(
-    error: RequestTokenError<TokenHttpError, StandardErrorResponse<RevocationErrorResponseType>>,
-) -> Error {
-    match error {
-        RequestTokenError::ServerResponse(response) => {
-            let code = match response.error() {
-                RevocationErrorResponseType::UnsupportedTokenType => {
-                    "unsupported_token_type".to_owned()
-                }
-                RevocationErrorResponseType::Basic(basic) => basic.as_ref().to_owned(),
-            };
-            oauth_error(code, response.error_description().cloned())
-        }
-        RequestTokenError::Request(e) => e.into(),
-        RequestTokenError::Parse(e, _body) => Error::UnexpectedResponse(format!(
-            "the revocation endpoint's answer could not be parsed (at {})",
             e.path()
         )),
         RequestTokenError::Other(message) => Error::UnexpectedResponse(message),

@@ -1,0 +1,363 @@
+//! The whole login against the in-process sipgate mock: listener, scripted browser, code
+//! exchange, account call, refresh with rotation, and the failure paths of the flow.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on setup failure too
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pbx_mock::MockServer;
+use pbx_mock::sipgate::{CLIENT_ID, CLIENT_SECRET, ClientAuthMethod, SipgateMock};
+use sipgate_oauth::{
+    BearerAuth, ClientAuth, Config, Error, FileStore, MemoryStore, OAuthClient, TokenStore, account,
+};
+use url::Url;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn config(mock: &MockServer) -> Config {
+    let base = mock.url();
+    Config::new(CLIENT_ID)
+        .unwrap()
+        .with_client_secret(CLIENT_SECRET)
+        .with_redirect_uri("http://127.0.0.1:0/oauth")
+        .unwrap()
+        .with_endpoints(
+            &format!("{base}/auth"),
+            &format!("{base}/token"),
+            &format!("{base}/v2/account"),
+        )
+        .unwrap()
+        .with_revocation_url(&format!("{base}/revoke"))
+        .unwrap()
+}
+
+fn agent() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// A scripted browser: follows the authorization URL (redirects and cookies) into the
+/// loopback listener, and hands back the final page.
+type Pages = tokio::sync::mpsc::UnboundedReceiver<(u16, String)>;
+
+fn browser(
+    url_tweak: impl Fn(&mut Url) + Send + Sync + 'static,
+) -> (impl Fn(&Url) -> Result<(), String> + Send + Sync, Pages) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let open = move |url: &Url| {
+        let mut url = url.clone();
+        url_tweak(&mut url);
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let response = agent().get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let _ = tx.send((status, response.text().await.unwrap()));
+        });
+        Ok(())
+    };
+    (open, rx)
+}
+
+#[tokio::test]
+async fn full_flow_account_refresh_and_rotation() {
+    let handle = SipgateMock::new().with_required_pkce();
+    let mock = MockServer::start(handle.clone());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let (open, mut pages) = browser(|_| {});
+    let tokens = client.login(&open, LONG).await.unwrap();
+    let (status, page) = pages.recv().await.unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("Login successful"));
+    assert!(tokens.refresh_token.is_some());
+    assert_eq!(tokens.expires_in, Some(Duration::from_secs(300)));
+
+    // The secret never went into the authorization URL; PKCE did.
+    let auth = &mock.requests_to("/auth")[0];
+    let query = auth.query.clone().unwrap();
+    assert!(!query.contains(CLIENT_SECRET));
+    assert!(query.contains("code_challenge_method=S256"));
+    assert!(query.contains("scope=account%3Aread"));
+    // The secret went into the body of the token request (client_secret_post).
+    let token_req = &mock.requests_to("/token")[0];
+    let form: Vec<(String, String)> = token_req.form_pairs();
+    assert!(
+        form.iter()
+            .any(|(k, v)| k == "client_secret" && v == CLIENT_SECRET)
+    );
+    assert!(form.iter().any(|(k, _)| k == "code_verifier"));
+    assert!(token_req.header("authorization").is_none());
+
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let auth = BearerAuth::from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let http = reqwest::Client::new();
+    let me = account(&http, &auth, &client.config().test_api_endpoint)
+        .await
+        .unwrap();
+    assert_eq!(me.main_product_type, "TEAM");
+    assert_eq!(auth.refresh_count(), 0);
+
+    // Refresh: the new refresh token is stored, the old one is refused.
+    let old_refresh = tokens.refresh_token.clone().unwrap();
+    auth.cache().force_refresh().await.unwrap();
+    let stored = store.load().unwrap().unwrap();
+    assert_ne!(
+        stored.refresh_token.as_ref().unwrap().expose_secret(),
+        old_refresh.expose_secret()
+    );
+    assert!(matches!(
+        client.refresh(&old_refresh).await,
+        Err(Error::InvalidGrant { .. })
+    ));
+    let me = account(&http, &auth, &client.config().test_api_endpoint)
+        .await
+        .unwrap();
+    assert!(me.verified);
+}
+
+#[tokio::test]
+async fn expired_access_token_is_refreshed_once_and_retried() {
+    let handle = SipgateMock::new();
+    let mock = MockServer::start(handle.clone());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let (open, _pages) = browser(|_| {});
+    let tokens = client.login(&open, LONG).await.unwrap();
+    let auth = Arc::new(
+        BearerAuth::from_login(client.clone(), Arc::new(MemoryStore::new()), &tokens).unwrap(),
+    );
+    // The server considers the token expired although the client still thinks it is
+    // fresh: the 401 makes the authenticator refresh once and retry.
+    handle.expire_access_tokens();
+    let http = reqwest::Client::new();
+    let url = client.config().test_api_endpoint.clone();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (auth, http, url) = (Arc::clone(&auth), http.clone(), url.clone());
+        tasks.push(tokio::spawn(
+            async move { account(&http, &*auth, &url).await },
+        ));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // Single flight: every 401 for the same token leads to one refresh.
+    assert_eq!(handle.refresh_count(), 1);
+    assert_eq!(auth.refresh_count(), 1);
+}
+
+#[tokio::test]
+async fn client_secret_basic() {
+    let handle = SipgateMock::new().with_client_auth(ClientAuthMethod::Basic);
+    let mock = MockServer::start(handle);
+    let client = OAuthClient::new(config(&mock).with_client_auth(ClientAuth::Basic)).unwrap();
+    let (open, _pages) = browser(|_| {});
+    client.login(&open, LONG).await.unwrap();
+    let token_req = &mock.requests_to("/token")[0];
+    assert!(
+        token_req
+            .header("authorization")
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    assert!(
+        !token_req
+            .form_pairs()
+            .iter()
+            .any(|(k, _)| k == "client_secret")
+    );
+
+    // The post method against a Basic-only client is refused as invalid_client.
+    let post = OAuthClient::new(config(&mock)).unwrap();
+    let (open, _pages) = browser(|_| {});
+    assert!(matches!(
+        post.login(&open, LONG).await,
+        Err(Error::InvalidClient { .. })
+    ));
+}
+
+#[tokio::test]
+async fn access_denied_is_reported_after_the_state_check() {
+    let mock = MockServer::start(SipgateMock::new());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let (open, mut pages) = browser(|url| {
+        url.query_pairs_mut().append_pair("login_hint", "deny");
+    });
+    let err = client.login(&open, LONG).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::AuthorizationDenied { error, .. } if error == "access_denied"),
+        "{err}"
+    );
+    let (status, page) = pages.recv().await.unwrap();
+    assert_eq!(status, 400);
+    assert!(page.contains("Login failed"));
+    assert!(page.contains("access_denied"));
+}
+
+#[tokio::test]
+async fn wrong_state_fails_the_login() {
+    let mock = MockServer::start(SipgateMock::new());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let (open, mut pages) = browser(|url| {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "state" { "forged".into() } else { v };
+                (k.into_owned(), v.into_owned())
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    });
+    assert!(matches!(
+        client.login(&open, LONG).await,
+        Err(Error::StateMismatch)
+    ));
+    assert_eq!(pages.recv().await.unwrap().0, 400);
+    assert_eq!(mock.count("/token"), 0);
+}
+
+#[tokio::test]
+async fn unregistered_redirect_times_out_with_a_hint() {
+    let mock = MockServer::start(SipgateMock::new());
+    let config = config(&mock)
+        .with_redirect_uri("http://127.0.0.1:0/not-registered")
+        .unwrap();
+    let client = OAuthClient::new(config).unwrap();
+    let (open, mut pages) = browser(|_| {});
+    let err = client
+        .login(&open, Duration::from_secs(3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Timeout(m) if m.contains("redirect_uri")),
+        "{err}"
+    );
+    let (status, page) = pages.recv().await.unwrap();
+    assert_eq!(status, 400);
+    assert!(page.contains("invalid parameter: redirect_uri"));
+}
+
+#[tokio::test]
+async fn listener_serves_only_its_path_and_one_callback() {
+    let mock = MockServer::start(SipgateMock::new());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let listener = sipgate_oauth::LoopbackListener::bind(&client.config().redirect_uri)
+        .await
+        .unwrap()
+        .with_timeout(LONG);
+    let request = client
+        .authorization_request_for(listener.redirect_uri())
+        .unwrap();
+    let base = listener.redirect_uri().clone();
+    let auth_url = request.url().clone();
+    let poke = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let mut other = base.clone();
+        other.set_path("/favicon.ico");
+        let status = http.get(other).send().await.unwrap().status();
+        assert_eq!(status, 404);
+        let status = http.post(base.clone()).send().await.unwrap().status();
+        assert_eq!(status, 405);
+        // Now the real browser.
+        let page = agent().get(auth_url).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+    });
+    let callback = listener.wait_for(&request).await.unwrap();
+    poke.await.unwrap();
+    client.exchange_code(request, callback).await.unwrap();
+}
+
+#[tokio::test]
+async fn expired_code_is_an_invalid_grant() {
+    let handle = SipgateMock::new();
+    let mock = MockServer::start(handle.clone());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let listener = sipgate_oauth::LoopbackListener::bind(&client.config().redirect_uri)
+        .await
+        .unwrap()
+        .with_timeout(LONG);
+    let request = client
+        .authorization_request_for(listener.redirect_uri())
+        .unwrap();
+    let url = request.url().clone();
+    tokio::spawn(async move { agent().get(url).send().await });
+    let callback = listener.wait_for(&request).await.unwrap();
+    handle.expire_codes();
+    assert!(matches!(
+        client.exchange_code(request, callback).await,
+        Err(Error::InvalidGrant { .. })
+    ));
+}
+
+#[tokio::test]
+async fn pasted_redirect_url_mode() {
+    let mock = MockServer::start(SipgateMock::new());
+    // The registered URI with a fixed port where nothing listens: the user copies the
+    // address bar instead.
+    let config = config(&mock)
+        .with_redirect_uri("http://localhost:9/oauth")
+        .unwrap();
+    let client = OAuthClient::new(config).unwrap();
+    let request = client.authorization_request().unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut next = request.url().clone();
+    let pasted = loop {
+        let response = no_redirects.get(next.clone()).send().await.unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let target = next.join(&location).unwrap();
+        if target.path() == "/oauth" {
+            break target;
+        }
+        next = target;
+    };
+    assert!(matches!(
+        request.verify_pasted_url("http://evil.example/oauth?code=x&state=y"),
+        Err(Error::InvalidCallback(_))
+    ));
+    let callback = request.verify_pasted_url(pasted.as_str()).unwrap();
+    client.exchange_code(request, callback).await.unwrap();
+
+    // The async reader variant: a wrong URL is refused before any token request.
+    let before = mock.count("/token");
+    let input = tokio::io::BufReader::new(&b"http://localhost:9/elsewhere?code=1\n"[..]);
+    assert!(matches!(
+        client.login_with_pasted_url(input).await,
+        Err(Error::InvalidCallback(_))
+    ));
+    assert_eq!(mock.count("/token"), before);
+}
+
+#[tokio::test]
+async fn file_store_survives_a_restart_and_revocation_clears_it() {
+    let handle = SipgateMock::new();
+    let mock = MockServer::start(handle.clone());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let (open, _pages) = browser(|_| {});
+    let tokens = client.login(&open, LONG).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("sipgate-flow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tokens.json");
+    {
+        let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
+        BearerAuth::from_login(client.clone(), store, &tokens).unwrap();
+    }
+    // "Restart": a new authenticator from the file uses the stored access token.
+    let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
+    let auth = BearerAuth::new(client.clone(), Arc::clone(&store)).unwrap();
+    let http = reqwest::Client::new();
+    account(&http, &auth, &client.config().test_api_endpoint)
+        .await
+        .unwrap();
+    assert_eq!(auth.refresh_count(), 0);
+    auth.revoke().await.unwrap();
+    assert!(store.load().unwrap().is_none());
+    assert!(matches!(
+        client.refresh(tokens.refresh_token.as_ref().unwrap()).await,
+        Err(Error::InvalidGrant { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
