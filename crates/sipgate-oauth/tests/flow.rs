@@ -361,3 +361,71 @@ async fn file_store_survives_a_restart_and_revocation_clears_it() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn listener_binds_loopback_only() {
+    // `localhost` binds IPv4 and, where the machine has it, IPv6 loopback on one port.
+    let listener =
+        sipgate_oauth::LoopbackListener::bind(&Url::parse("http://localhost:0/oauth").unwrap())
+            .await
+            .unwrap();
+    let addrs = listener.local_addrs();
+    assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+    assert!(addrs.iter().any(std::net::SocketAddr::is_ipv4));
+    assert!(addrs.iter().all(|a| a.port() == addrs[0].port()));
+    assert_eq!(listener.redirect_uri().port(), Some(addrs[0].port()));
+    drop(listener);
+
+    for bad in [
+        "http://0.0.0.0:0/oauth",
+        "http://example.com:0/oauth",
+        "https://127.0.0.1:0/oauth",
+        "http://192.168.1.1:0/oauth",
+    ] {
+        let err = sipgate_oauth::LoopbackListener::bind(&Url::parse(bad).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Config {
+                    key: "REDIRECT_URI",
+                    ..
+                }
+            ),
+            "{bad}: {err}"
+        );
+    }
+
+    // A port in use is a configuration error naming REDIRECT_URI, not a panic.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = sipgate_oauth::LoopbackListener::bind(
+        &Url::parse(&format!("http://127.0.0.1:{port}/oauth")).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config {
+                key: "REDIRECT_URI",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn login_prints_the_url_when_no_browser_opens() {
+    let mock = MockServer::start(SipgateMock::new());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    // The opener fails; the login still waits (and here times out) instead of failing.
+    let failing = |_: &Url| Err("no browser here".to_owned());
+    let err = client
+        .login(&failing, Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+}
