@@ -1,6 +1,8 @@
 //! A token source, the cache and the reqwest-middleware adapter against an in-process mock:
 //! `cargo run -p pbx-auth-core --all-features --example middleware`.
 
+#![allow(clippy::print_stdout)] // printing is what an example is for
+
 use std::time::Duration;
 
 use pbx_auth_core::adapters::middleware::AuthMiddleware;
@@ -14,7 +16,10 @@ struct DemoSource;
 impl TokenSource for DemoSource {
     type Token = AccessToken;
     async fn fetch(&self, _: Option<&AccessToken>) -> Result<Issued<AccessToken>, Error> {
-        Ok(Issued::new(AccessToken::new("demo-token"), Some(Duration::from_secs(300))))
+        Ok(Issued::new(
+            AccessToken::new("demo-token"),
+            Some(Duration::from_secs(300)),
+        ))
     }
 }
 
