@@ -12,12 +12,24 @@ use crate::bench::figures_file;
 use crate::stage::{output, root, target_dir};
 
 /// Where a number comes from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Src {
     /// A criterion benchmark's mean time per iteration, by its full id.
-    Criterion(&'static str),
+    Criterion(String),
     /// A recorded figure, by area and name.
-    Figure(&'static str, &'static str),
+    Figure(String, String),
+}
+
+impl Src {
+    /// A criterion benchmark by full id.
+    pub(crate) fn bench(id: &str) -> Self {
+        Self::Criterion(id.to_owned())
+    }
+
+    /// A recorded figure.
+    pub(crate) fn figure(area: &str, name: &str) -> Self {
+        Self::Figure(area.to_owned(), name.to_owned())
+    }
 }
 
 /// How the ratio is read.
@@ -32,51 +44,94 @@ pub(crate) enum Goal {
 }
 
 /// One row of a table: our figure, the comparison measured in the same run, the goal.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Row {
-    pub(crate) area: &'static str,
-    pub(crate) what: &'static str,
+    pub(crate) area: String,
+    pub(crate) what: String,
     pub(crate) ours: Src,
-    pub(crate) theirs: Option<(&'static str, Src)>,
+    pub(crate) theirs: Option<(String, Src)>,
     pub(crate) goal: Goal,
+}
+
+impl Row {
+    /// A row comparing `ours` with `theirs` (labelled `label`) against `goal`.
+    pub(crate) fn new(
+        area: &str,
+        what: &str,
+        ours: Src,
+        theirs: Option<(&str, Src)>,
+        goal: Goal,
+    ) -> Self {
+        Self {
+            area: area.to_owned(),
+            what: what.to_owned(),
+            ours,
+            theirs: theirs.map(|(l, s)| (l.to_owned(), s)),
+            goal,
+        }
+    }
 }
 
 /// Every row of the report, by area. Protocol rows are appended by each protocol's module.
 fn rows() -> Vec<Row> {
+    let area = "Token cache";
     let mut rows = vec![
-        Row {
-            area: "Token cache",
-            what: "`TokenCache::get`, warm, one caller",
-            ours: Src::Criterion("token_cache/get_warm_uncontended"),
-            theirs: None,
-            goal: Goal::Report,
-        },
-        Row {
-            area: "Token cache",
-            what: "`TokenCache::get`, warm, every core calling (time per round of one call per core)",
-            ours: Src::Criterion("token_cache/get_warm_all_cores"),
-            theirs: Some((
-                "one caller",
-                Src::Criterion("token_cache/get_warm_uncontended"),
-            )),
-            goal: Goal::Report,
-        },
-        Row {
-            area: "Token cache",
-            what: "cold-cache stampede: 10,000 tasks until all hold the token (one fetch of 1 ms)",
-            ours: Src::Criterion("token_cache/cold_stampede_10000_tasks"),
-            theirs: None,
-            goal: Goal::Report,
-        },
-        Row {
-            area: "Token cache",
-            what: "`Cached::authorize` with a warm cache (`X-Auth-Token`)",
-            ours: Src::Criterion("cached_authorize_x_auth_token"),
-            theirs: None,
-            goal: Goal::Report,
-        },
+        Row::new(
+            area,
+            "`TokenCache::get`, warm, one caller",
+            Src::bench("token_cache/get_warm_uncontended"),
+            None,
+            Goal::Report,
+        ),
+        Row::new(
+            area,
+            "`TokenCache::get`, warm, every core calling (time per round of one call per core)",
+            Src::bench("token_cache/get_warm_all_cores"),
+            Some(("one caller", Src::bench("token_cache/get_warm_uncontended"))),
+            Goal::Report,
+        ),
+        Row::new(
+            area,
+            "cold-cache stampede: 10,000 tasks until all hold the token (one fetch of 1 ms)",
+            Src::bench("token_cache/cold_stampede_10000_tasks"),
+            None,
+            Goal::Report,
+        ),
+        Row::new(
+            area,
+            "`Cached::authorize` with a warm cache (`X-Auth-Token`)",
+            Src::bench("cached_authorize_x_auth_token"),
+            None,
+            Goal::Report,
+        ),
     ];
+    rows.extend(overhead_rows());
     rows.extend(crate::protocols::report_rows());
+    rows
+}
+
+/// The schemes the overhead bench measures (its `overhead/<scheme>/...` ids).
+const OVERHEAD_SCHEMES: &[&str] = &["kalliope", "wazo", "sipgate", "x_auth_token", "bearer"];
+
+/// Cached authentication against the same request unauthenticated, per transport and
+/// concurrency; rows whose bench did not run are left out.
+fn overhead_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for scheme in OVERHEAD_SCHEMES {
+        for transport in ["reqwest", "middleware", "tower"] {
+            for n in [1, 64] {
+                let ours = format!("overhead/{scheme}/{transport}/auth/{n}");
+                let theirs = format!("overhead/{scheme}/{transport}/plain/{n}");
+                rows.push(Row::new(
+                    "Authentication overhead per request (in-process mock)",
+                    &format!("{scheme} via {transport}, concurrency {n}"),
+                    Src::Criterion(ours),
+                    Some(("unauthenticated", Src::Criterion(theirs))),
+                    Goal::AtMost(1.05),
+                ));
+            }
+        }
+    }
     rows
 }
 
@@ -147,13 +202,10 @@ struct Figures {
 }
 
 impl Figures {
-    fn get(&self, from: Src) -> Option<(f64, String)> {
+    fn get(&self, from: &Src) -> Option<(f64, String)> {
         match from {
             Src::Criterion(id) => self.criterion.get(id).map(|ns| (*ns, "ns".to_owned())),
-            Src::Figure(area, name) => self
-                .recorded
-                .get(&(area.to_owned(), name.to_owned()))
-                .cloned(),
+            Src::Figure(area, name) => self.recorded.get(&(area.clone(), name.clone())).cloned(),
         }
     }
 }
@@ -234,11 +286,17 @@ pub(crate) fn write(quick: bool) -> Result {
     )?;
     writeln!(md)?;
     writeln!(md, "![ratios](performance.svg)")?;
-    let mut chart = Vec::new();
-    let mut area = "";
-    for row in rows() {
+    let mut chart: Vec<(String, f64, f64, bool)> = Vec::new();
+    let mut area = String::new();
+    let mut unmeasured = Vec::new();
+    let all_rows = rows();
+    for row in &all_rows {
+        let Some((ours, ours_unit)) = figures.get(&row.ours) else {
+            unmeasured.push(format!("{}: {}", row.area, row.what));
+            continue;
+        };
         if row.area != area {
-            area = row.area;
+            area.clone_from(&row.area);
             writeln!(md)?;
             writeln!(md, "## {area}")?;
             writeln!(md)?;
@@ -248,35 +306,32 @@ pub(crate) fn write(quick: bool) -> Result {
             )?;
             writeln!(md, "| --- | --- | --- | --- | --- | --- |")?;
         }
-        let ours = figures.get(row.ours);
         let theirs = row
             .theirs
-            .and_then(|(label, from)| figures.get(from).map(|f| (label, f)));
-        let ours_text = ours
             .as_ref()
-            .map_or("not measured".to_owned(), |(v, u)| human(*v, u));
-        let (label, theirs_text) = match (&row.theirs, &theirs) {
-            (_, Some((label, (v, u)))) => ((*label).to_owned(), human(*v, u)),
-            (Some((label, _)), None) => ((*label).to_owned(), "not measured".to_owned()),
-            (None, None) => ("—".to_owned(), "—".to_owned()),
+            .map(|(label, from)| (label.as_str(), figures.get(from)));
+        let (label, theirs_text) = match &theirs {
+            Some((label, Some((v, u)))) => ((*label).to_owned(), human(*v, u)),
+            Some((label, None)) => ((*label).to_owned(), "not measured".to_owned()),
+            None => ("—".to_owned(), "—".to_owned()),
         };
-        let ratio = match (&ours, &theirs) {
-            (Some((o, _)), Some((_, (t, _)))) if *o > 0.0 && *t > 0.0 => Some(match row.goal {
-                Goal::FasterBy(_) => t / o,
-                Goal::AtMost(_) | Goal::Report => o / t,
+        let ratio = match &theirs {
+            Some((_, Some((t, _)))) if ours > 0.0 && *t > 0.0 => Some(match row.goal {
+                Goal::FasterBy(_) => t / ours,
+                Goal::AtMost(_) | Goal::Report => ours / t,
             }),
             _ => None,
         };
         let (ratio_text, goal_text) = match (ratio, row.goal) {
             (Some(r), Goal::FasterBy(min)) => {
-                chart.push((row.what, r, min, true));
+                chart.push((row.what.clone(), r, min, true));
                 (
                     format!("{r:.1}x faster"),
                     format!("≥ {min}x {}", if r >= min { "✔ met" } else { "✘ missed" }),
                 )
             }
             (Some(r), Goal::AtMost(max)) => {
-                chart.push((row.what, r, max, false));
+                chart.push((row.what.clone(), r, max, false));
                 (
                     format!("{r:.3}x"),
                     format!("≤ {max}x {}", if r <= max { "✔ met" } else { "✘ missed" }),
@@ -287,19 +342,21 @@ pub(crate) fn write(quick: bool) -> Result {
         };
         writeln!(
             md,
-            "| {} | {ours_text} | {label} | {theirs_text} | {ratio_text} | {goal_text} |",
-            row.what
+            "| {} | {} | {label} | {theirs_text} | {ratio_text} | {goal_text} |",
+            row.what,
+            human(ours, &ours_unit)
         )?;
     }
+    let used = |area: &str, name: &str| {
+        all_rows.iter().any(|r| {
+            matches!(&r.ours, Src::Figure(a, n) if a == area && n == name)
+                || matches!(&r.theirs, Some((_, Src::Figure(a, n))) if a == area && n == name)
+        })
+    };
     let extra: Vec<_> = figures
         .recorded
         .iter()
-        .filter(|((area, name), _)| {
-            !rows().iter().any(|r| {
-                matches!(r.ours, Src::Figure(a, n) if a == area && n == name)
-                    || matches!(r.theirs, Some((_, Src::Figure(a, n))) if a == area && n == name)
-            })
-        })
+        .filter(|((area, name), _)| !used(area, name))
         .collect();
     if !extra.is_empty() {
         writeln!(md)?;
@@ -311,6 +368,10 @@ pub(crate) fn write(quick: bool) -> Result {
             writeln!(md, "| {area} | {name} | {} |", human(*value, unit))?;
         }
     }
+    if !unmeasured.is_empty() {
+        writeln!(md)?;
+        writeln!(md, "Not measured in this run: {}.", unmeasured.join("; "))?;
+    }
     let docs = root().join("docs");
     std::fs::create_dir_all(&docs)?;
     std::fs::write(docs.join("performance.md"), md)?;
@@ -320,7 +381,7 @@ pub(crate) fn write(quick: bool) -> Result {
 }
 
 /// A horizontal bar per goal row: the bar is the measured ratio, the tick the goal.
-fn svg(bars: &[(&str, f64, f64, bool)]) -> String {
+fn svg(bars: &[(String, f64, f64, bool)]) -> String {
     let row_h = 34.0;
     let label_w = 470.0;
     let plot_w = 360.0;
@@ -402,7 +463,10 @@ mod tests {
 
     #[test]
     fn svg_is_well_formed_enough() {
-        let text = svg(&[("a < b", 30.0, 25.0, true), ("c", 1.02, 1.05, false)]);
+        let text = svg(&[
+            ("a < b".to_owned(), 30.0, 25.0, true),
+            ("c".to_owned(), 1.02, 1.05, false),
+        ]);
         assert!(text.starts_with("<svg"));
         assert!(text.contains("a &lt; b"));
         assert!(text.trim_end().ends_with("</svg>"));
