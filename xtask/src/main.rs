@@ -14,6 +14,7 @@ mod demo;
 mod peers;
 mod process;
 mod protocols;
+mod report;
 mod stage;
 mod test;
 #[cfg(test)]

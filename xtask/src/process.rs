@@ -61,7 +61,7 @@ impl Guard {
                 }
             }
         });
-        let wanted = prefix_text.clone();
+        let wanted = prefix_text;
         rx.recv_timeout(timeout).map_err(|_| {
             format!("{} did not print `{wanted}` within {timeout:?}", self.name).into()
         })

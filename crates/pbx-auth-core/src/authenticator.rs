@@ -220,21 +220,15 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
 }
 
 impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> {
-    fn authorize<'a>(
-        &'a self,
-        parts: &'a mut Parts,
-        body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
-        async move {
-            if parts.headers.contains_key(self.signer.header_name()) {
-                return Ok(());
-            }
-            let token = self.cache.get().await?;
-            let ctx = SignContext::new(self.clock.now(), &*self.nonce);
-            self.signer.sign(&token, parts, body, &ctx)?;
-            parts.extensions.insert(UsedCredential(token));
-            Ok(())
+    async fn authorize(&self, parts: &mut Parts, body: Option<&[u8]>) -> Result<(), Error> {
+        if parts.headers.contains_key(self.signer.header_name()) {
+            return Ok(());
         }
+        let token = self.cache.get().await?;
+        let ctx = SignContext::new(self.clock.now(), &*self.nonce);
+        self.signer.sign(&token, parts, body, &ctx)?;
+        parts.extensions.insert(UsedCredential(token));
+        Ok(())
     }
 
     fn on_response(&self, request: &Parts, status: StatusCode, headers: &HeaderMap) -> AuthAction {

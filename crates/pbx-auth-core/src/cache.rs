@@ -14,9 +14,10 @@
 //! which matters for servers that rotate refresh tokens.
 
 use std::fmt;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard};
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
@@ -143,36 +144,26 @@ struct Failure {
     at: Instant,
 }
 
-struct State<T> {
-    entry: Option<Arc<Entry<T>>>,
-    failure: Option<Failure>,
-}
-
 struct Inner<S: TokenSource> {
     source: S,
     policy: RefreshPolicy,
-    state: RwLock<State<S::Token>>,
+    /// The current token. Readers never take a lock, so a warm cache scales with cores.
+    entry: ArcSwapOption<Entry<S::Token>>,
+    /// The last failure, touched only off the fast path.
+    failure: StdMutex<Option<Failure>>,
     refresh: Arc<Mutex<()>>,
 }
 
 impl<S: TokenSource> Inner<S> {
-    fn read(&self) -> RwLockReadGuard<'_, State<S::Token>> {
-        // A panic while holding the lock cannot leave the state half-written (every write
-        // is a single assignment), so a poisoned lock is safe to keep using.
-        self.state
-            .read()
+    fn failure(&self) -> MutexGuard<'_, Option<Failure>> {
+        // Every write is a single assignment, so a poisoned lock holds no half-written state.
+        self.failure
+            .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State<S::Token>> {
-        self.state
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn recent_failure(&self, state: &State<S::Token>, now: Instant) -> Option<Error> {
-        state
-            .failure
+    fn recent_failure(&self, now: Instant) -> Option<Error> {
+        self.failure()
             .as_ref()
             .filter(|f| now.saturating_duration_since(f.at) < self.policy.failure_backoff)
             .map(|f| f.error.clone())
@@ -186,14 +177,13 @@ impl<S: TokenSource> Inner<S> {
             expires_at: lifetime.map(|l| issued.received_at + l),
             refresh_at: lifetime.map(|l| self.policy.refresh_point(issued.received_at, l)),
         };
-        let mut state = self.write();
-        state.entry = Some(Arc::new(entry));
-        state.failure = None;
+        self.entry.store(Some(Arc::new(entry)));
+        *self.failure() = None;
         token
     }
 
     fn record_failure(&self, error: &Error) {
-        self.write().failure = Some(Failure {
+        *self.failure() = Some(Failure {
             error: error.clone(),
             at: Instant::now(),
         });
@@ -218,14 +208,13 @@ impl<S: TokenSource> Clone for TokenCache<S> {
 impl<S: TokenSource> fmt::Debug for TokenCache<S> {
     // Never prints the token, only whether one is held.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.inner.read();
         f.debug_struct("TokenCache")
             .field("source", &self.inner.source)
             .field("policy", &self.inner.policy)
-            .field("has_token", &state.entry.is_some())
+            .field("has_token", &self.inner.entry.load().is_some())
             .field(
                 "last_failure",
-                &state.failure.as_ref().map(|f| f.error.kind()),
+                &self.inner.failure().as_ref().map(|f| f.error.kind()),
             )
             .finish()
     }
@@ -243,10 +232,8 @@ impl<S: TokenSource> TokenCache<S> {
             inner: Arc::new(Inner {
                 source,
                 policy,
-                state: RwLock::new(State {
-                    entry: None,
-                    failure: None,
-                }),
+                entry: ArcSwapOption::empty(),
+                failure: StdMutex::new(None),
                 refresh: Arc::new(Mutex::new(())),
             }),
         }
@@ -271,11 +258,11 @@ impl<S: TokenSource> TokenCache<S> {
     pub async fn get(&self) -> Result<Arc<S::Token>, Error> {
         let now = Instant::now();
         let current = {
-            let state = self.inner.read();
-            match &state.entry {
+            let guard = self.inner.entry.load();
+            match &*guard {
                 Some(entry) if entry.is_fresh(now) => return Ok(Arc::clone(&entry.token)),
                 Some(entry) if entry.is_valid(now) => {
-                    if self.inner.recent_failure(&state, now).is_some() {
+                    if self.inner.recent_failure(now).is_some() {
                         return Ok(Arc::clone(&entry.token));
                     }
                     Some((Arc::clone(entry), true))
@@ -295,8 +282,8 @@ impl<S: TokenSource> TokenCache<S> {
     pub fn cached(&self) -> Option<Arc<S::Token>> {
         let now = Instant::now();
         self.inner
-            .read()
             .entry
+            .load()
             .as_ref()
             .filter(|e| e.is_valid(now))
             .map(|e| Arc::clone(&e.token))
@@ -320,30 +307,25 @@ impl<S: TokenSource> TokenCache<S> {
 
     /// No valid token: queue on the lock, re-check, then fetch.
     async fn refresh_hard(&self, previous: Option<Arc<S::Token>>) -> Result<Arc<S::Token>, Error> {
-        if let Some(error) = self
-            .inner
-            .recent_failure(&self.inner.read(), Instant::now())
-        {
+        if let Some(error) = self.inner.recent_failure(Instant::now()) {
             return Err(error);
         }
         let guard = Arc::clone(&self.inner.refresh).lock_owned().await;
+        // Whoever held the lock before us may have fetched a token, or failed to.
         let now = Instant::now();
-        {
-            let state = self.inner.read();
-            if let Some(entry) = state.entry.as_ref().filter(|e| e.is_valid(now)) {
-                return Ok(Arc::clone(&entry.token));
-            }
-            if let Some(error) = self.inner.recent_failure(&state, now) {
-                return Err(error);
-            }
+        if let Some(token) = self.current_if(|e| e.is_valid(now)) {
+            return Ok(token);
+        }
+        if let Some(error) = self.inner.recent_failure(now) {
+            return Err(error);
         }
         self.run_fetch(guard, previous).await
     }
 
     fn current_if(&self, keep: impl Fn(&Entry<S::Token>) -> bool) -> Option<Arc<S::Token>> {
         self.inner
-            .read()
             .entry
+            .load()
             .as_ref()
             .filter(|e| keep(e))
             .map(|e| Arc::clone(&e.token))
@@ -389,14 +371,20 @@ impl<S: TokenSource> TokenCache<S> {
     /// Drops the cached token, but only if it is still `seen` (the token the caller used).
     /// A late 401 for an old token therefore cannot throw away a newer one.
     pub fn invalidate(&self, seen: &Arc<S::Token>) {
-        let mut state = self.inner.write();
-        if state
-            .entry
+        // Compare-and-swap, so a token published between our look and our store survives.
+        let current = self.inner.entry.load_full();
+        if current
             .as_ref()
             .is_some_and(|e| Arc::ptr_eq(&e.token, seen))
         {
-            state.entry = None;
-            state.failure = None;
+            let previous = self.inner.entry.compare_and_swap(&current, None);
+            if previous
+                .as_ref()
+                .zip(current.as_ref())
+                .is_some_and(|(p, c)| Arc::ptr_eq(p, c))
+            {
+                *self.inner.failure() = None;
+            }
         }
     }
 
@@ -409,8 +397,8 @@ impl<S: TokenSource> TokenCache<S> {
         let guard = Arc::clone(&self.inner.refresh).lock_owned().await;
         let previous = self
             .inner
-            .read()
             .entry
+            .load()
             .as_ref()
             .map(|e| Arc::clone(&e.token));
         self.run_fetch(guard, previous).await
@@ -423,7 +411,7 @@ impl<S: TokenSource> TokenCache<S> {
     /// Returns the source's revocation error (the token is dropped from the cache anyway).
     pub async fn revoke(&self) -> Result<(), Error> {
         let _guard = Arc::clone(&self.inner.refresh).lock_owned().await;
-        let entry = self.inner.write().entry.take();
+        let entry = self.inner.entry.swap(None);
         match entry {
             Some(entry) => self.inner.source.revoke(&entry.token).await,
             None => Ok(()),

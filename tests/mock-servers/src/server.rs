@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -22,6 +23,7 @@ struct Shared {
     handler: Arc<dyn Handler>,
     url: String,
     journal: Mutex<Vec<RecordedRequest>>,
+    recording: AtomicBool,
     faults: Mutex<Vec<FaultRule>>,
 }
 
@@ -91,6 +93,7 @@ impl MockServer {
             handler,
             url,
             journal: Mutex::new(Vec::new()),
+            recording: AtomicBool::new(true),
             faults: Mutex::new(Vec::new()),
         });
         let (shutdown, stopped) = oneshot::channel();
@@ -162,6 +165,12 @@ impl MockServer {
     /// Forgets the journal (counters start again at zero).
     pub fn reset_journal(&self) {
         lock(&self.shared.journal).clear();
+    }
+
+    /// Turns the journal on or off (on by default). Benchmarks turn it off so a long run
+    /// neither grows memory nor measures the journal's lock.
+    pub fn set_recording(&self, on: bool) {
+        self.shared.recording.store(on, Ordering::Relaxed);
     }
 
     /// Adds a fault rule; rules are tried in the order added.
@@ -247,11 +256,13 @@ async fn answer(
         server_url: shared.url.clone(),
     };
     let fault = shared.take_fault(&request.method, &request.path);
-    lock(&shared.journal).push(RecordedRequest {
-        request: request.clone(),
-        received_at: Instant::now(),
-        faulted: matches!(fault, Some(Fault::Status { .. } | Fault::Drop)),
-    });
+    if shared.recording.load(Ordering::Relaxed) {
+        lock(&shared.journal).push(RecordedRequest {
+            request: request.clone(),
+            received_at: Instant::now(),
+            faulted: matches!(fault, Some(Fault::Status { .. } | Fault::Drop)),
+        });
+    }
     let response = match fault {
         Some(Fault::Drop) => return Err(DroppedOnPurpose),
         Some(Fault::Status {

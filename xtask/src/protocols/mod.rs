@@ -31,3 +31,8 @@ pub(crate) const DEMOS: &[(&str, DemoTask)] = &[
 /// Side-by-side comparisons run by `cargo xtask bench` (the flag is `--quick`).
 pub(crate) const BENCH_COMPARE: &[(&str, CompareTask)] =
     &[("kalliope", kalliope::bench), ("authnz", authnz::bench)];
+
+/// Rows each protocol adds to `docs/performance.md`.
+pub(crate) fn report_rows() -> Vec<crate::report::Row> {
+    Vec::new()
+}

@@ -1,0 +1,241 @@
+//! The transport adapters: plain reqwest, reqwest-middleware (with a retry middleware in
+//! front of it) and the tower layer (under `ConcurrencyLimit`), against the in-process mock.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use http::request::Parts;
+use http::{HeaderName, HeaderValue};
+use pbx_auth_core::adapters::middleware::AuthMiddleware;
+use pbx_auth_core::adapters::reqwest::{authorize_reqwest, execute};
+use pbx_auth_core::adapters::tower::AuthLayer;
+use pbx_auth_core::{
+    AccessToken, Cached, Error, Issued, RequestSigner, SignContext, TokenCache, TokenSource,
+};
+use pbx_mock::{Fault, FaultRule, MockRequest, MockResponse, MockServer};
+use tower::{Service, ServiceBuilder, ServiceExt};
+
+#[derive(Debug, Default)]
+struct Source {
+    fetches: AtomicUsize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SharedSource(Arc<Source>);
+
+impl TokenSource for SharedSource {
+    type Token = AccessToken;
+    async fn fetch(&self, _: Option<&AccessToken>) -> Result<Issued<AccessToken>, Error> {
+        let n = self.0.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(Issued::new(
+            AccessToken::new(format!("t{n}")),
+            Some(Duration::from_secs(3600)),
+        ))
+    }
+}
+
+/// Signs `x-sig: <token>.<nonce>` so every signature is distinct, like Kalliope's.
+#[derive(Debug)]
+struct NonceSigner(HeaderName);
+
+impl NonceSigner {
+    fn new() -> Self {
+        Self(HeaderName::from_static("x-sig"))
+    }
+}
+
+impl RequestSigner<AccessToken> for NonceSigner {
+    fn header_name(&self) -> &HeaderName {
+        &self.0
+    }
+
+    fn sign(
+        &self,
+        token: &AccessToken,
+        parts: &mut Parts,
+        _body: Option<&[u8]>,
+        ctx: &SignContext<'_>,
+    ) -> Result<(), Error> {
+        let mut value =
+            HeaderValue::try_from(format!("{}.{}", token.expose_secret(), ctx.nonce.hex(8)))
+                .expect("ascii");
+        value.set_sensitive(true);
+        parts.headers.insert(self.0.clone(), value);
+        Ok(())
+    }
+}
+
+fn authenticator() -> (Cached<SharedSource, NonceSigner>, Arc<Source>) {
+    let source = SharedSource::default();
+    let counters = Arc::clone(&source.0);
+    (
+        Cached::new(TokenCache::new(source), NonceSigner::new()),
+        counters,
+    )
+}
+
+/// Accepts only the newest token: `t1` is refused once `t2` exists, like a revoked token.
+fn echo_server() -> MockServer {
+    MockServer::start(|req: &MockRequest| match req.header("x-sig") {
+        Some(sig) if sig.starts_with("t1.") && req.path == "/reject-first" => {
+            MockResponse::status(401)
+        }
+        Some(sig) => MockResponse::text(200, "text/plain", sig.to_owned()),
+        None => MockResponse::status(401),
+    })
+}
+
+/// A minimal retry middleware: resends once after a 503.
+struct RetryOn503;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for RetryOn503 {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let copy = req.try_clone().expect("cloneable body");
+        let first = next.clone().run(req, extensions).await?;
+        if first.status() == 503 {
+            return next.run(copy, extensions).await;
+        }
+        Ok(first)
+    }
+}
+
+#[tokio::test]
+async fn middleware_placed_last_signs_every_retry_again() {
+    let server = echo_server();
+    server.inject(FaultRule::new("/flaky", Fault::status(503)).times(1));
+    let (auth, _) = authenticator();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(RetryOn503)
+        .with(AuthMiddleware::new(auth))
+        .build();
+    let response = client
+        .get(format!("{}/flaky", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let sigs: Vec<String> = server
+        .requests_to("/flaky")
+        .iter()
+        .map(|r| r.header("x-sig").unwrap().to_owned())
+        .collect();
+    assert_eq!(sigs.len(), 2);
+    assert_ne!(sigs[0], sigs[1], "the retry carries a fresh signature");
+}
+
+#[tokio::test]
+async fn middleware_retries_once_after_401_with_a_new_credential() {
+    let server = echo_server();
+    let (auth, source) = authenticator();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(AuthMiddleware::new(auth))
+        .build();
+    let response = client
+        .get(format!("{}/reject-first", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().starts_with("t2."));
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    assert_eq!(server.count("/reject-first"), 2);
+}
+
+#[tokio::test]
+async fn a_header_the_caller_set_is_never_overwritten() {
+    let server = echo_server();
+    let (auth, source) = authenticator();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(AuthMiddleware::new(auth))
+        .build();
+    let body = client
+        .get(format!("{}/mine", server.url()))
+        .header("x-sig", "caller-value")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "caller-value");
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn plain_reqwest_helpers() {
+    let server = echo_server();
+    let (auth, _) = authenticator();
+    let client = reqwest::Client::new();
+    let mut request = client
+        .get(format!("{}/plain", server.url()))
+        .build()
+        .unwrap();
+    authorize_reqwest(&auth, &mut request).await.unwrap();
+    assert!(request.headers()["x-sig"].is_sensitive());
+
+    let request = client
+        .get(format!("{}/reject-first", server.url()))
+        .build()
+        .unwrap();
+    let response = execute(&client, &auth, request).await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn tower_layer_works_under_concurrency_limit() {
+    let (auth, source) = authenticator();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let inner = {
+        let in_flight = Arc::clone(&in_flight);
+        let peak = Arc::clone(&peak);
+        tower::service_fn(move |req: http::Request<String>| {
+            let in_flight = Arc::clone(&in_flight);
+            let peak = Arc::clone(&peak);
+            async move {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let sig = req.headers()["x-sig"].to_str().unwrap().to_owned();
+                Ok::<_, Infallible>(http::Response::new(sig))
+            }
+        })
+    };
+    let service = ServiceBuilder::new()
+        .layer(AuthLayer::new(auth))
+        .concurrency_limit(3)
+        .service(inner);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let mut service = service.clone();
+        tasks.spawn(async move {
+            let request = http::Request::get(format!("http://pbx/{i}"))
+                .body(String::new())
+                .unwrap();
+            service
+                .ready()
+                .await
+                .unwrap()
+                .call(request)
+                .await
+                .unwrap()
+                .into_body()
+        });
+    }
+    let mut sigs = std::collections::HashSet::new();
+    while let Some(sig) = tasks.join_next().await {
+        sigs.insert(sig.unwrap());
+    }
+    assert_eq!(sigs.len(), 40, "every request signed with its own nonce");
+    assert!(peak.load(Ordering::SeqCst) <= 3, "the limit held");
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+}
