@@ -66,6 +66,19 @@ impl RefreshingSource {
         self.store.save(&tokens)?;
         Ok(tokens)
     }
+
+    /// Revokes the stored refresh token (which ends the whole grant), or else `access`,
+    /// and forgets the tokens locally even when the server could not be told.
+    async fn revoke_stored(&self, access: Option<&AccessToken>) -> Result<(), Error> {
+        let stored = self.store.load()?;
+        let result = match (stored.and_then(|t| t.refresh_token), access) {
+            (Some(refresh), _) => self.client.revoke_refresh_token(&refresh).await,
+            (None, Some(access)) => self.client.revoke_access_token(access).await,
+            (None, None) => Ok(()),
+        };
+        self.store.clear()?;
+        result
+    }
 }
 
 impl TokenSource for RefreshingSource {
@@ -80,14 +93,7 @@ impl TokenSource for RefreshingSource {
     }
 
     async fn revoke(&self, token: &AccessToken) -> Result<(), pbx_auth_core::Error> {
-        let stored = self.store.load()?;
-        let result = match stored.and_then(|t| t.refresh_token) {
-            Some(refresh) => self.client.revoke_refresh_token(&refresh).await,
-            None => self.client.revoke_access_token(token).await,
-        };
-        // Forget the tokens locally even if the server could not be told.
-        self.store.clear()?;
-        Ok(result?)
+        Ok(self.revoke_stored(Some(token)).await?)
     }
 }
 
@@ -172,9 +178,8 @@ impl BearerAuth {
     /// [`Error::Unsupported`] without a revocation endpoint, or the server's error.
     pub async fn revoke(&self) -> Result<(), Error> {
         if self.cache().cached().is_none() {
-            // Nothing cached: revoke through the store directly.
-            let token = AccessToken::new(String::new());
-            return Ok(self.cache().source().revoke(&token).await?);
+            // Nothing cached: revoke what the store holds.
+            return self.cache().source().revoke_stored(None).await;
         }
         Ok(self.cache().revoke().await?)
     }

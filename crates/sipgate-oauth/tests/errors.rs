@@ -306,3 +306,48 @@ async fn no_refresh_token_means_log_in_again() {
     let err = auth.access_token().await.unwrap_err();
     assert_eq!(err.kind(), pbx_auth_core::ErrorKind::InvalidCredentials);
 }
+
+#[tokio::test]
+async fn slow_token_endpoint_is_a_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let client = OAuthClient::with_http(
+        client(&server).config().clone(),
+        sipgate_oauth::TokenHttpClient::from_reqwest(http),
+    )
+    .unwrap();
+    let err = client
+        .refresh(&RefreshToken::new(REFRESH))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert_eq!(err.kind(), pbx_auth_core::ErrorKind::Timeout);
+    assert_no_secrets(&err);
+}
+
+#[tokio::test]
+async fn debug_output_carries_no_secrets() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let request = client.authorization_request().unwrap();
+    let tokens = TokenSet::new(
+        AccessToken::new(ACCESS),
+        Some(RefreshToken::new(REFRESH)),
+        None,
+    );
+    let text = format!("{client:?} {request:?} {tokens:?} {:?}", client.config());
+    for secret in [SECRET, REFRESH, ACCESS] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    // The authorization URL never carries the client secret.
+    assert!(!request.url().as_str().contains("SHOULD-NOT-LEAK"));
+}

@@ -518,3 +518,36 @@ pub fn from_args(args: &[String]) -> Result<Arc<dyn Handler>, String> {
     }
     Ok(Arc::new(mock))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_and_bad_ones_are_refused() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(
+            from_args(&args(&[
+                "--client-auth",
+                "basic",
+                "--access-ttl",
+                "5",
+                "--require-pkce"
+            ]))
+            .is_ok()
+        );
+        assert!(from_args(&args(&["--client-auth", "jwt"])).is_err());
+        assert!(from_args(&args(&["--access-ttl", "soon"])).is_err());
+        assert!(from_args(&args(&["--bogus"])).is_err());
+    }
+
+    #[test]
+    fn redirect_uris_must_be_loopback_with_the_registered_path() {
+        assert!(is_loopback_redirect("http://127.0.0.1:8080/oauth"));
+        assert!(is_loopback_redirect("http://[::1]:1/oauth"));
+        assert!(is_loopback_redirect("http://localhost/oauth"));
+        assert!(!is_loopback_redirect("http://127.0.0.1:8080/other"));
+        assert!(!is_loopback_redirect("https://127.0.0.1/oauth"));
+        assert!(!is_loopback_redirect("http://evil.example/oauth"));
+    }
+}
