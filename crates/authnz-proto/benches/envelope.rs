@@ -38,7 +38,23 @@ fn envelope(c: &mut Criterion) {
         });
     });
 
+    // The parts, to see where the time goes.
+    group.bench_function("serde_only_user_login", |b| {
+        b.iter(|| {
+            let plain = serde_json::to_vec(black_box(&request)).expect("serialise");
+            let back: Request<UserLogin> = serde_json::from_slice(&plain).expect("parse");
+            black_box(back)
+        });
+    });
     let plain = serde_json::to_vec(&request).expect("serialise");
+    group.bench_function("seal_only_user_login", |b| {
+        b.iter(|| black_box(env.seal(black_box(&plain))));
+    });
+    let sealed = env.seal(&plain);
+    group.bench_function("open_only_user_login", |b| {
+        b.iter(|| black_box(env.open(black_box(&sealed)).expect("open")));
+    });
+
     let enc_key = [7u8; 16];
     let mac_key = [9u8; 16];
     let iv = [3u8; 16];
