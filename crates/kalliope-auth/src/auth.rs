@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 use pbx_auth_core::nonce::SharedNonceSource;
-use pbx_auth_core::{OsNonce, Password, SharedClock, SystemClock};
+use pbx_auth_core::{Password, SharedClock, SystemClock};
 
 use crate::credentials::{Credentials, SigningKey};
 use crate::error::Error;
+use crate::nonce::ThreadNonce;
 use crate::signer::XAuthSigner;
 
 /// Generates `X-authenticate` values from a username, password, domain and salt, like the
@@ -46,7 +47,7 @@ impl Auth {
             credentials,
             key,
             clock: Arc::new(SystemClock::default()),
-            nonce: Arc::new(OsNonce::default()),
+            nonce: Arc::new(ThreadNonce::default()),
         })
     }
 

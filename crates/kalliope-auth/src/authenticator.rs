@@ -8,13 +8,13 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use pbx_auth_core::nonce::SharedNonceSource;
 use pbx_auth_core::{
-    AuthAction, Authenticator, Cached, NonceSource, OsNonce, SharedClock, SkewAdjustedClock,
-    TokenCache,
+    AuthAction, Authenticator, Cached, NonceSource, SharedClock, SkewAdjustedClock, TokenCache,
 };
 use url::Url;
 
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::nonce::ThreadNonce;
 use crate::salt::SaltSource;
 use crate::signer::XAuthSigner;
 
@@ -51,7 +51,7 @@ impl fmt::Debug for KalliopeAuthenticator {
 impl KalliopeAuthenticator {
     /// An authenticator for the PBX at `base`, fetching the salt of the credentials'
     /// domain with `client`, using the system clock (corrected by the server's `Date` after
-    /// a refusal) and the operating system's random generator for nonces.
+    /// a refusal) and the per-thread CSPRNG ([`ThreadNonce`](crate::ThreadNonce)) for nonces.
     ///
     /// # Errors
     ///
@@ -68,7 +68,7 @@ impl KalliopeAuthenticator {
             &scope,
             credentials,
             Arc::new(SkewAdjustedClock::default()),
-            Arc::new(OsNonce::default()),
+            Arc::new(ThreadNonce::default()),
         )
     }
 

@@ -1,6 +1,7 @@
 //! The `Created` field: `YYYY-MM-DDThh:mm:ssZ` in UTC, whole seconds, formatted explicitly
 //! (never through a local-time formatter, which is what made the seed's `Z` fragile).
 
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
@@ -28,7 +29,23 @@ fn unix_seconds(at: SystemTime) -> Option<i64> {
 /// Formats `at` as a `Created` value, or `None` outside the years 0000 to 9999 (the field
 /// has exactly four year digits).
 pub fn format_created(at: SystemTime) -> Option<[u8; CREATED_LEN]> {
-    let t = OffsetDateTime::from_unix_timestamp(unix_seconds(at)?).ok()?;
+    let secs = unix_seconds(at)?;
+    // Headers made within the same second share their `Created`: remember the last one
+    // per thread instead of redoing the calendar arithmetic for every header.
+    if let Some(hit) = LAST.with(|last| last.get().filter(|(s, _)| *s == secs)) {
+        return Some(hit.1);
+    }
+    let out = format_seconds(secs)?;
+    LAST.with(|last| last.set(Some((secs, out))));
+    Some(out)
+}
+
+thread_local! {
+    static LAST: Cell<Option<(i64, [u8; CREATED_LEN])>> = const { Cell::new(None) };
+}
+
+fn format_seconds(secs: i64) -> Option<[u8; CREATED_LEN]> {
+    let t = OffsetDateTime::from_unix_timestamp(secs).ok()?;
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
     let mut out = *b"0000-00-00T00:00:00Z";
     put4(&mut out[0..4], year);

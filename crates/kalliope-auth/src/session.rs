@@ -10,13 +10,14 @@ use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use pbx_auth_core::adapters::reqwest::authorize_reqwest;
 use pbx_auth_core::nonce::SharedNonceSource;
-use pbx_auth_core::{AuthAction, Authenticator, OsNonce, Password, SharedClock, SkewAdjustedClock};
+use pbx_auth_core::{AuthAction, Authenticator, Password, SharedClock, SkewAdjustedClock};
 use url::Url;
 
 use crate::authenticator::KalliopeAuthenticator;
 use crate::conn::parse_connection_string;
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::nonce::ThreadNonce;
 use crate::salt::PBX_ADMIN_SCOPE;
 
 /// A request body with its content type.
@@ -152,7 +153,8 @@ impl SessionBuilder {
         self
     }
 
-    /// The nonce source (default: the operating system's cryptographic generator).
+    /// The nonce source (default: [`ThreadNonce`](crate::ThreadNonce), a per-thread CSPRNG seeded
+    /// by the operating system; use the core's `OsNonce` in programs that fork without exec).
     pub fn nonce_source(mut self, nonce: SharedNonceSource) -> Self {
         self.nonce = Some(nonce);
         self
@@ -194,7 +196,9 @@ impl SessionBuilder {
             clock: self
                 .clock
                 .unwrap_or_else(|| Arc::new(SkewAdjustedClock::default())),
-            nonce: self.nonce.unwrap_or_else(|| Arc::new(OsNonce::default())),
+            nonce: self
+                .nonce
+                .unwrap_or_else(|| Arc::new(ThreadNonce::default())),
             max_redirects: self.max_redirects,
             retry_on_403: self.retry_on_403,
             auth: RwLock::new(None),

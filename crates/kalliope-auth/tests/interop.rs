@@ -64,10 +64,11 @@ fn fresh_python_headers_pass_our_verifier() {
     let out = python_output();
     let cases = out["fresh"].as_array().expect("a `fresh` array");
     assert!(!cases.is_empty());
-    let mut verifier =
-        Verifier::new(VerifierConfig::default()).with_clock(Arc::new(SystemClock::default()));
     for case in cases {
-        // Adding the same user twice is harmless.
+        // One verifier per case: several vectors share a username with different
+        // passwords or salts.
+        let mut verifier =
+            Verifier::new(VerifierConfig::default()).with_clock(Arc::new(SystemClock::default()));
         verifier
             .add_user(
                 s(case, "username"),
@@ -76,8 +77,6 @@ fn fresh_python_headers_pass_our_verifier() {
                 s(case, "salt"),
             )
             .unwrap();
-    }
-    for case in cases {
         let value = s(case, "value");
         let verified = verifier
             .verify_value(value.as_bytes())
