@@ -1,10 +1,178 @@
 //! Errors returned by this crate.
+//!
+//! Messages never contain a password, a salt, a derived key or a header value: they say
+//! what went wrong and where, and the cause (if any) is reachable through `source()`.
+
+use std::sync::Arc;
+
+use pbx_auth_core::ErrorKind;
 
 /// Everything that can go wrong in `kalliope-auth`.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Clone`, so one failed salt fetch can be handed to every request waiting on it.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is invalid.
+    /// The connection string cannot be used; the reason says which part is wrong.
+    #[error("invalid connection string: {0}")]
+    InvalidConnectionString(&'static str),
+    /// A username, domain, password or salt cannot be used to sign; the reason says which.
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(&'static str),
+    /// Another setting is invalid.
     #[error("invalid configuration: {0}")]
     Config(&'static str),
+    /// The server could not be reached (connection refused, DNS failure, TLS failure).
+    #[error("the Kalliope PBX server could not be reached")]
+    Unreachable(#[source] TransportError),
+    /// The connection broke while sending the request or reading the reply.
+    #[error("the request to the Kalliope PBX server failed")]
+    Transport(#[source] TransportError),
+    /// No complete reply arrived within the configured timeout.
+    #[error("the Kalliope PBX server did not answer in time")]
+    Timeout(#[source] TransportError),
+    /// The salt endpoint answered with a status other than 2xx.
+    #[error("the salt request was refused with status {status}")]
+    #[non_exhaustive]
+    SaltStatus {
+        /// The HTTP status of the salt reply.
+        status: u16,
+    },
+    /// The salt reply was neither `{"salt": "..."}` JSON nor XML with a `<salt>` element.
+    #[error("the salt reply could not be parsed: {0}")]
+    SaltUnparseable(&'static str),
+    /// The server still refused the credentials after the salt was fetched again and the
+    /// request retried once with a fresh header.
+    #[error("the Kalliope PBX server refused the credentials (status {status})")]
+    #[non_exhaustive]
+    Unauthorized {
+        /// The HTTP status of the last refusal (401 or 403).
+        status: u16,
+    },
+    /// The request URL points to another origin than the session's server; the header is
+    /// never sent there.
+    #[error("refusing to send a request to another origin than the session's server")]
+    ForeignUrl,
+    /// The server redirected more often than allowed.
+    #[error("too many redirects (more than {0})")]
+    TooManyRedirects(usize),
+    /// A redirect had no usable `Location`.
+    #[error("the server sent a redirect without a usable Location header")]
+    BadRedirect,
+    /// The header could not be built (for example the clock is outside years 0000-9999).
+    #[error("the X-authenticate header could not be built: {0}")]
+    Signing(&'static str),
+    /// A core component failed in a way this crate does not map more precisely.
+    #[error("authentication failed: {0}")]
+    Core(#[source] pbx_auth_core::Error),
+}
+
+/// An opaque transport failure; the underlying HTTP client's error is its source.
+#[derive(Debug, Clone)]
+pub struct TransportError(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl TransportError {
+    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl Error {
+    /// Maps a reqwest error, dropping its URL (which may carry a path the caller considers
+    /// private) so it never reaches a log through this error.
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        let timeout = error.is_timeout();
+        let connect = error.is_connect();
+        let inner = TransportError::new(error.without_url());
+        if timeout {
+            Self::Timeout(inner)
+        } else if connect {
+            Self::Unreachable(inner)
+        } else {
+            Self::Transport(inner)
+        }
+    }
+
+    /// Recovers this crate's error from a core error that carries one as its source (the
+    /// salt source and signer wrap theirs that way), so callers see the precise variant.
+    pub(crate) fn from_core(error: pbx_auth_core::Error) -> Self {
+        let ours = std::error::Error::source(&error).and_then(|s| s.downcast_ref::<Self>());
+        match ours {
+            Some(inner) => inner.clone(),
+            None => Self::Core(error),
+        }
+    }
+
+    /// The core error kind this error corresponds to.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidConnectionString(_) | Self::Config(_) | Self::ForeignUrl => {
+                ErrorKind::Config
+            }
+            Self::InvalidCredentials(_) | Self::Unauthorized { .. } => {
+                ErrorKind::InvalidCredentials
+            }
+            Self::Unreachable(_) | Self::Transport(_) => ErrorKind::Transport,
+            Self::Timeout(_) => ErrorKind::Timeout,
+            Self::SaltStatus { .. }
+            | Self::SaltUnparseable(_)
+            | Self::TooManyRedirects(_)
+            | Self::BadRedirect => ErrorKind::Protocol,
+            Self::Signing(_) => ErrorKind::Signing,
+            Self::Core(e) => e.kind(),
+        }
+    }
+
+    /// Whether trying again later may succeed (unreachable server, broken connection,
+    /// timeout).
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Transport | ErrorKind::Timeout)
+    }
+}
+
+impl From<Error> for pbx_auth_core::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Core(inner) => inner,
+            other => {
+                let kind = other.kind();
+                Self::new(kind, other.to_string()).with_source(other)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_traits<T: Send + Sync + Clone + std::error::Error + 'static>() {}
+
+    #[test]
+    fn error_is_send_sync_clone() {
+        assert_traits::<Error>();
+    }
+
+    #[test]
+    fn round_trips_through_the_core_error() {
+        let ours = Error::SaltStatus { status: 500 };
+        let core: pbx_auth_core::Error = ours.into();
+        assert_eq!(core.kind(), ErrorKind::Protocol);
+        assert!(matches!(
+            Error::from_core(core),
+            Error::SaltStatus { status: 500 }
+        ));
+    }
 }
