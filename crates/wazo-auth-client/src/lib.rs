@@ -1,5 +1,21 @@
 #![doc = include_str!("../README.md")]
 
+mod acl;
+mod builder;
+mod client;
 mod error;
+mod renewer;
+mod source;
 
-pub use error::Error;
+pub mod api;
+pub mod list;
+
+pub use acl::AccessCheck;
+pub use api::token::{AccessType, NewToken, Token};
+pub use builder::{ClientBuilder, DEFAULT_USER_AGENT};
+pub use client::Client;
+pub use error::{ApiError, Error, ErrorBody, LegacyError};
+pub use list::{Direction, ListParams, Page};
+pub use pbx_auth_core::{AccessToken, Password, RefreshToken};
+pub use renewer::{RENEW_FRACTION, RenewerHandle, TokenRenewer};
+pub use source::WazoTokenSource;
