@@ -83,7 +83,12 @@ impl Drop for Guard {
         drop(self.child.stdin.take());
         let group = format!("-{}", self.child.id());
         // Ask nicely, give it a moment, then make sure.
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        // The leader may be gone while its children live on, so the group is always
+        // signalled; "no such process" is the expected answer when all are gone.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if matches!(self.child.try_wait(), Ok(Some(_))) {
@@ -91,7 +96,10 @@ impl Drop for Guard {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.wait();
     }
 }
