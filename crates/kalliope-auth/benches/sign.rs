@@ -64,8 +64,8 @@ fn sign(c: &mut Criterion) {
         });
     });
     group.bench_function("part_system_time_now", |b| b.iter(SystemTime::now));
-    group.bench_function("request_signer_parts", |b| {
-        let nonce = OsNonce::default();
+    group.bench_function("request_signer_parts_thread_nonce", |b| {
+        let nonce = ThreadNonce::default();
         b.iter(|| {
             let (mut parts, ()) = http::Request::new(()).into_parts();
             let ctx = SignContext::new(SystemTime::now(), &nonce);

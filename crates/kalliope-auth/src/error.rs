@@ -62,8 +62,9 @@ pub enum Error {
     /// The header could not be built (for example the clock is outside years 0000-9999).
     #[error("the X-authenticate header could not be built: {0}")]
     Signing(&'static str),
-    /// A core component failed in a way this crate does not map more precisely.
-    #[error("authentication failed: {0}")]
+    /// A shared core component failed in a way this crate does not map more precisely;
+    /// the core error is the source.
+    #[error("a shared authentication component failed")]
     Core(#[source] pbx_auth_core::Error),
 }
 

@@ -106,6 +106,16 @@ fn ascii(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
 
+/// What goes before, between and after the five field values of the canonical line.
+const FIELD_SEPARATORS: [&str; 6] = [
+    "RestApiUsernameToken Username=\"",
+    "\", Domain=\"",
+    "\", Digest=\"",
+    "\", Nonce=\"",
+    "\", Created=\"",
+    "\"",
+];
+
 /// Assembles the canonical line. `Username` and `Domain` were checked when the key was
 /// made, so the value is always a valid header; it carries the same UTF-8 bytes that were
 /// hashed (the seed sent Latin-1, its bug 8).
@@ -118,20 +128,22 @@ fn build_value(key: &SigningKey, nonce: &str, created: &[u8; CREATED_LEN]) -> He
         key.domain(),
         created,
     );
-    let mut line = String::with_capacity(
-        96 + key.username().len() + key.domain().len() + nonce.len() + DIGEST_LEN,
-    );
-    line.push_str("RestApiUsernameToken Username=\"");
-    line.push_str(key.username());
-    line.push_str("\", Domain=\"");
-    line.push_str(key.domain());
-    line.push_str("\", Digest=\"");
-    line.push_str(ascii(&digest));
-    line.push_str("\", Nonce=\"");
-    line.push_str(nonce);
-    line.push_str("\", Created=\"");
-    line.push_str(created);
-    line.push('"');
+    // The exact length: a `String` whose capacity equals its length becomes the header's
+    // bytes without a second allocation.
+    let len = FIELD_SEPARATORS.iter().map(|p| p.len()).sum::<usize>()
+        + key.username().len()
+        + key.domain().len()
+        + DIGEST_LEN
+        + nonce.len()
+        + CREATED_LEN;
+    let mut line = String::with_capacity(len);
+    let fields = [key.username(), key.domain(), ascii(&digest), nonce, created];
+    for (separator, field) in FIELD_SEPARATORS.iter().zip(fields) {
+        line.push_str(separator);
+        line.push_str(field);
+    }
+    line.push_str(FIELD_SEPARATORS[5]);
+    debug_assert_eq!(line.len(), len, "the capacity estimate is exact");
     let mut value = HeaderValue::try_from(line)
         .unwrap_or_else(|_| HeaderValue::from_static("RestApiUsernameToken"));
     value.set_sensitive(true);

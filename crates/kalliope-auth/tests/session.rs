@@ -338,3 +338,31 @@ async fn ipv6_literal_host() {
     let s = session(&server, "admin:admin");
     assert_eq!(s.get("/rest/account").await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn a_refused_post_is_resent_with_its_body_and_a_fresh_header() {
+    let mock = KalliopeMock::new();
+    let server = start(&mock);
+    let s = session(&server, "admin:admin");
+    s.login("admin", "admin", None).await.unwrap();
+    mock.rotate_salt("default", "0123456789abcdef0123456789abcdef");
+    let body = Body::json(&serde_json::json!({"n": 1})).unwrap();
+    let r = s.post("/rest/echo", body).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["n"], 1);
+    let attempts = server.requests_to("/rest/echo");
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0].body, attempts[1].body);
+    assert_ne!(nonce_of(&attempts[0]), nonce_of(&attempts[1]));
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_a_transport_error() {
+    let mock = KalliopeMock::new();
+    let server = start(&mock);
+    let s = session(&server, "admin:admin");
+    server.inject(FaultRule::new("/rest/account", Fault::Drop));
+    let err = s.get("/rest/account").await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_transient());
+}
