@@ -198,36 +198,6 @@ impl Error {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn core_kinds_follow_the_failure() {
-        let kind = |e: Error| pbx_auth_core::Error::from(e).kind();
-        assert_eq!(kind(Error::InvalidKey("x")), ErrorKind::Config);
-        assert_eq!(kind(Error::BadSignature), ErrorKind::Protocol);
-        assert_eq!(
-            kind(Error::Expired {
-                age_secs: 2,
-                ttl_secs: 1
-            }),
-            ErrorKind::Expired
-        );
-        assert_eq!(
-            kind(Error::Status {
-                status: 401,
-                meaning: ""
-            }),
-            ErrorKind::InvalidCredentials
-        );
-        assert_eq!(
-            kind(Error::UnknownRequest("x".into())),
-            ErrorKind::Unsupported
-        );
-    }
-}
-
 /// What an HTTP status means on an authnzerver (the body never says).
 pub(crate) fn status_meaning(status: u16) -> &'static str {
     match status {
@@ -256,5 +226,35 @@ impl From<Error> for pbx_auth_core::Error {
             _ => ErrorKind::Protocol,
         };
         Self::new(kind, e.to_string()).with_source(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_kinds_follow_the_failure() {
+        let kind = |e: Error| pbx_auth_core::Error::from(e).kind();
+        assert_eq!(kind(Error::InvalidKey("x")), ErrorKind::Config);
+        assert_eq!(kind(Error::BadSignature), ErrorKind::Protocol);
+        assert_eq!(
+            kind(Error::Expired {
+                age_secs: 2,
+                ttl_secs: 1
+            }),
+            ErrorKind::Expired
+        );
+        assert_eq!(
+            kind(Error::Status {
+                status: 401,
+                meaning: ""
+            }),
+            ErrorKind::InvalidCredentials
+        );
+        assert_eq!(
+            kind(Error::UnknownRequest("x".into())),
+            ErrorKind::Unsupported
+        );
     }
 }
