@@ -84,13 +84,9 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<serde_json::Value, Error> {
+async fn run(args: Args) -> Result<String, Error> {
     let client = Client::new(args.url, args.key)?;
     let reply = client.send_raw(&args.request, &args.body).await?;
-    Ok(serde_json::json!({
-        "success": reply.success,
-        "reqid": reply.reqid,
-        "response": reply.response,
-        "messages": reply.messages,
-    }))
+    // `Response` serialises in the server's own key order and 0.1.3's `message` key.
+    serde_json::to_string(&reply).map_err(|_| Error::Config("the reply cannot be printed"))
 }

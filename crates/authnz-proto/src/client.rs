@@ -146,6 +146,11 @@ impl Client {
     /// Sends any request by name with a JSON body and returns the reply as JSON, whether
     /// the action succeeded or not.
     ///
+    /// # Security
+    ///
+    /// Plain JSON is not redacted: tokens in the reply show up in its `Debug` output.
+    /// Prefer the typed calls, which keep them in secret types.
+    ///
     /// # Errors
     ///
     /// Transport errors, timeouts, non-200 statuses ([`Error::Status`]), envelope errors,

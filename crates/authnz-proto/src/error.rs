@@ -119,6 +119,16 @@ pub enum Error {
     #[error("malformed request: {0}")]
     MalformedRequest(String),
 
+    /// A decrypted request plaintext is not shaped like a request at all. `status` is what
+    /// the 0.1.3 server answers: 401 for `{}`, 500 for a non-object or a missing `request`.
+    #[error("not a request: {reason}")]
+    NotARequest {
+        /// What is wrong.
+        reason: &'static str,
+        /// The status the real server answers.
+        status: u16,
+    },
+
     /// The HTTP exchange failed (connection refused, reset, invalid URL).
     #[error("transport error")]
     Transport(#[source] reqwest::Error),
@@ -167,10 +177,12 @@ impl Error {
             | Self::UnsupportedVersion(_)
             | Self::BadSignature
             | Self::Expired { .. }
-            | Self::FromTheFuture { .. } => 401,
+            | Self::FromTheFuture { .. }
+            // The server answers a plaintext that is not JSON like one it cannot decrypt.
+            | Self::Json { .. } => 401,
+            Self::NotARequest { status, .. } => *status,
             Self::Status { status, .. } => *status,
-            Self::Json { .. }
-            | Self::Config(_)
+            Self::Config(_)
             | Self::InvalidKey(_)
             | Self::KeyUnavailable { .. } => 500,
             _ => 400,
@@ -214,5 +226,35 @@ impl From<Error> for pbx_auth_core::Error {
             _ => ErrorKind::Protocol,
         };
         Self::new(kind, e.to_string()).with_source(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_kinds_follow_the_failure() {
+        let kind = |e: Error| pbx_auth_core::Error::from(e).kind();
+        assert_eq!(kind(Error::InvalidKey("x")), ErrorKind::Config);
+        assert_eq!(kind(Error::BadSignature), ErrorKind::Protocol);
+        assert_eq!(
+            kind(Error::Expired {
+                age_secs: 2,
+                ttl_secs: 1
+            }),
+            ErrorKind::Expired
+        );
+        assert_eq!(
+            kind(Error::Status {
+                status: 401,
+                meaning: ""
+            }),
+            ErrorKind::InvalidCredentials
+        );
+        assert_eq!(
+            kind(Error::UnknownRequest("x".into())),
+            ErrorKind::Unsupported
+        );
     }
 }

@@ -22,10 +22,10 @@ pub struct IncomingRequest {
 ///
 /// # Errors
 ///
-/// Envelope errors (answer them with 401, see [`Error::http_status`]), [`Error::Json`]
-/// for a plaintext that is not JSON, [`Error::MalformedRequest`] (no object, no/null
-/// `reqid`, no `request`, no object `body`, a body that does not fit: 400) and
-/// [`Error::UnknownRequest`] (400).
+/// Each error's [`Error::http_status`] is what the 0.1.3 server answers: envelope errors
+/// and a plaintext that is not JSON (401), [`Error::NotARequest`] (`{}`: 401; not an
+/// object or no `request`: 500), [`Error::MalformedRequest`] (no/null `reqid`, no object
+/// `body`, a body that does not fit: 400) and [`Error::UnknownRequest`] (400).
 pub fn open_request(
     envelope: &FernetEnvelope,
     sealed: &[u8],
@@ -36,10 +36,17 @@ pub fn open_request(
     let value: serde_json::Value =
         serde_json::from_slice(&plaintext).map_err(|e| Error::json(&e))?;
     let serde_json::Value::Object(mut map) = value else {
-        return Err(Error::MalformedRequest(
-            "the request is not a JSON object".to_owned(),
-        ));
+        return Err(Error::NotARequest {
+            reason: "the plaintext is not a JSON object",
+            status: 500,
+        });
     };
+    if map.is_empty() {
+        return Err(Error::NotARequest {
+            reason: "the plaintext is an empty JSON object",
+            status: 401,
+        });
+    }
     let reqid = match map.remove("reqid") {
         None | Some(serde_json::Value::Null) => {
             return Err(Error::MalformedRequest("no reqid".to_owned()));
@@ -47,8 +54,19 @@ pub fn open_request(
         Some(v) => serde_json::from_value::<ReqId>(v)
             .map_err(|_| Error::MalformedRequest("reqid is not an integer or string".to_owned()))?,
     };
-    let Some(serde_json::Value::String(name)) = map.remove("request") else {
-        return Err(Error::MalformedRequest("no request name".to_owned()));
+    let name = match map.remove("request") {
+        Some(serde_json::Value::String(name)) => name,
+        Some(_) => {
+            return Err(Error::MalformedRequest(
+                "the request name is not a string".to_owned(),
+            ));
+        }
+        None => {
+            return Err(Error::NotARequest {
+                reason: "no `request` key",
+                status: 500,
+            });
+        }
     };
     let Some(body) = map.remove("body") else {
         return Err(Error::MalformedRequest("no body".to_owned()));

@@ -239,3 +239,171 @@ async fn the_mock_refuses_a_repeated_reqid() {
     }
     assert_eq!(statuses, [200, 400]);
 }
+
+async fn active_user(client: &Client, email: &str) -> (i64, AccessToken) {
+    let created = client
+        .user_new(&UserNew {
+            full_name: "Second Person".into(),
+            email: email.into(),
+            password: Password::new(PASSWORD),
+        })
+        .await
+        .unwrap();
+    let user_id = created.response.user_id.unwrap();
+    client
+        .user_verify_emailaddr(&UserVerifyEmailaddr {
+            email: email.into(),
+        })
+        .await
+        .unwrap();
+    let anon = new_session(client, None).await;
+    client
+        .user_login(&UserLogin {
+            session_token: anon,
+            email: email.into(),
+            password: Password::new(PASSWORD),
+        })
+        .await
+        .unwrap();
+    (user_id, new_session(client, Some(user_id)).await)
+}
+
+#[tokio::test]
+async fn admin_locks_users_and_users_change_and_delete_themselves() {
+    let (_server, client, _) = setup();
+    let (user_id, session) = active_user(&client, "second@example.org").await;
+
+    let anon = new_session(&client, None).await;
+    let admin_login = UserLogin {
+        session_token: anon,
+        email: "admin@localhost".into(),
+        password: Password::new(ADMIN_PASSWORD),
+    };
+    assert_eq!(
+        client
+            .user_login(&admin_login)
+            .await
+            .unwrap()
+            .response
+            .user_id,
+        Some(1)
+    );
+    let admin = new_session(&client, Some(1)).await;
+    let users = client.user_list(&UserList { user_id: None }).await.unwrap();
+    assert_eq!(users.response.user_info.unwrap().len(), 4);
+
+    let lock = |action| UserLock {
+        user_id: 1,
+        user_role: "superuser".into(),
+        session_token: admin.clone(),
+        target_userid: user_id,
+        action,
+    };
+    let locked = client.user_lock(&lock(LockAction::Lock)).await.unwrap();
+    assert_eq!(
+        locked.response.user_info.unwrap().user_role.as_deref(),
+        Some("locked")
+    );
+    let gone = client
+        .session_exists(&SessionExists {
+            session_token: session,
+        })
+        .await;
+    assert!(matches!(gone, Err(Error::Rejected { .. })), "{gone:?}");
+    client.user_lock(&lock(LockAction::Unlock)).await.unwrap();
+
+    let access = UserCheckAccess {
+        user_id,
+        user_role: "authenticated".into(),
+        action: "edit".into(),
+        target_name: "collection".into(),
+        target_owner: 1,
+        target_visibility: "private".into(),
+        target_sharedwith: None,
+    };
+    assert!(!client.user_check_access(&access).await.unwrap());
+    assert!(
+        client
+            .user_check_access(&UserCheckAccess {
+                target_owner: user_id,
+                ..access
+            })
+            .await
+            .unwrap()
+    );
+
+    let anon = new_session(&client, None).await;
+    client
+        .user_login(&UserLogin {
+            session_token: anon,
+            email: "second@example.org".into(),
+            password: Password::new(PASSWORD),
+        })
+        .await
+        .unwrap();
+    let current = new_session(&client, Some(user_id)).await;
+    let other = new_session(&client, Some(user_id)).await;
+    client
+        .session_delete_userid(&SessionDeleteUserid {
+            user_id,
+            session_token: current.clone(),
+            keep_current_session: false,
+        })
+        .await
+        .unwrap();
+    let kept = client
+        .session_exists(&SessionExists {
+            session_token: current.clone(),
+        })
+        .await;
+    assert!(
+        kept.is_ok(),
+        "0.1.3 keeps the current session whatever the flag says"
+    );
+    let gone = client
+        .session_exists(&SessionExists {
+            session_token: other,
+        })
+        .await;
+    assert!(matches!(gone, Err(Error::Rejected { .. })), "{gone:?}");
+
+    let new_password = Password::new("Nw7#kQ2!pZ9@xL4m");
+    client
+        .user_changepass(&UserChangepass {
+            user_id,
+            session_token: current,
+            full_name: "second person".into(),
+            email: "second@example.org".into(),
+            current_password: Password::new(PASSWORD),
+            new_password: new_password.clone(),
+        })
+        .await
+        .unwrap();
+    let err = client
+        .user_delete(&UserDelete {
+            email: "second@example.org".into(),
+            user_id,
+            password: Password::new(PASSWORD),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Rejected {
+                request: "user-delete",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let deleted = client
+        .user_delete(&UserDelete {
+            email: "second@example.org".into(),
+            user_id,
+            password: new_password,
+        })
+        .await
+        .unwrap();
+    assert_eq!(deleted.response.user_id, Some(user_id));
+}

@@ -381,7 +381,21 @@ async fn failure_paths_are_typed() {
         .unwrap_err();
     assert!(matches!(err, Error::Status { status: 400, .. }), "{err:?}");
 
-    // A repeated reqid: the same sealed request twice.
+    // A repeated reqid through the client: a fixed nonce source repeats the reqid.
+    let fixed = Client::builder(&peer.url, FernetKey::from_text(&peer.key).unwrap())
+        .nonce_source(std::sync::Arc::new(pbx_auth_core::nonce::FixedNonce::new(
+            OsNonce::default().hex(8).into_bytes(),
+        )))
+        .build()
+        .unwrap();
+    let delete = SessionDelete {
+        session_token: AccessToken::new("nope"),
+    };
+    fixed.session_delete(&delete).await.unwrap();
+    let err = fixed.session_delete(&delete).await.unwrap_err();
+    assert!(matches!(err, Error::Status { status: 400, .. }), "{err:?}");
+
+    // The same sealed request twice, at the HTTP level.
     let env = FernetEnvelope::new(FernetKey::from_text(&peer.key).unwrap());
     let reqid = OsNonce::default().hex(8);
     let body = format!(

@@ -86,6 +86,10 @@ fn server_helpers_open_typed_requests_and_seal_0_1_3_replies() {
             br#"{"request": "user-login", "body": {"email": "x"}, "reqid": 4}"#,
             400,
         ),
+        (br#"{"body": {}, "reqid": 5}"#, 500),
+        (br#"[1, 2]"#, 500),
+        (br#"{}"#, 401),
+        (br#"not json"#, 401),
     ] {
         let err = open_request(&env, &env.seal(plain), now, None).unwrap_err();
         assert_eq!(err.http_status(), want, "{err}");

@@ -200,3 +200,38 @@ fn the_api_key_string_parses_into_the_dict_verify_wants() {
         serde_json::from_str(reply.response.apikey.unwrap().expose_secret()).unwrap();
     assert_eq!(back["apikey_dict"], original);
 }
+
+#[test]
+fn recorded_failure_replies_with_nulls_fit_their_types() {
+    let v = vectors();
+    let mut checked = 0;
+    for case in v["error_cases"].as_array().unwrap() {
+        if case["status"] != 200 {
+            continue;
+        }
+        let reply = &case["response"];
+        let inner = &reply["response"];
+        let text = reply.to_string();
+        let name = if inner.get("session_token").is_some() {
+            "session-new"
+        } else if inner.get("session_info").is_some() {
+            "session-exists"
+        } else if inner.get("user_email").is_some() {
+            "user-new"
+        } else if inner.get("verifyemail_sent_datetime").is_some() {
+            "user-signup-sendemail"
+        } else if inner.get("user_id").is_some() {
+            "user-login"
+        } else {
+            "user-check-access"
+        };
+        check_reply(name, reply);
+        let raw: Response = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            raw.reqid,
+            serde_json::from_value(reply["reqid"].clone()).unwrap()
+        );
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked}");
+}

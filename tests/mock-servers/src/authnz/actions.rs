@@ -224,15 +224,15 @@ impl State {
             "user-list" => Ok(self.user_list(body)),
             "apikey-new" => Ok(self.apikey_new(body)),
             "apikey-verify" => self.apikey_verify(body),
-            "session-delete-userid"
-            | "user-changepass"
-            | "user-delete"
-            | "user-edit"
+            "session-delete-userid" => Ok(self.session_delete_userid(body)),
+            "user-changepass" => Ok(self.user_changepass(body)),
+            "user-delete" => Ok(self.user_delete(body)),
+            "user-lock" => Ok(self.user_lock(body)),
+            "user-check-access" => Ok(self.user_check_access(body)),
+            "user-edit"
             | "user-resetpass"
-            | "user-lock"
             | "user-signup-sendemail"
             | "user-forgotpass-sendemail"
-            | "user-check-access"
             | "user-check-limit" => Ok(Reply::fail(
                 &format!("pbx-mock does not implement {request}."),
                 json!({}),
@@ -629,5 +629,172 @@ impl State {
         } else {
             Reply::fail("API key could not be verified.", json!({}))
         })
+    }
+
+    fn session_user(&self, body: &Map<String, Value>) -> Option<(String, i64)> {
+        let token = str_arg(body, "session_token")?;
+        let session = self.live_session(token)?;
+        Some((token.to_owned(), session.user_id))
+    }
+
+    fn delete_sessions_of(&mut self, user_id: i64, keep: Option<&str>) {
+        let doomed: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(t, s)| s.user_id == user_id && Some(t.as_str()) != keep)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for token in doomed {
+            self.delete_session(&token);
+        }
+    }
+
+    fn session_delete_userid(&mut self, body: &Map<String, Value>) -> Reply {
+        let (Some(user_id), Some(keep), true) = (
+            int_arg(body, "user_id"),
+            str_arg(body, "session_token"),
+            body.contains_key("keep_current_session"),
+        ) else {
+            return Reply::fail("Invalid session delete request.", json!({}));
+        };
+        // Like 0.1.3: `keep_current_session` is ignored and the given session is kept.
+        let keep = keep.to_owned();
+        self.delete_sessions_of(user_id, Some(&keep));
+        Reply::ok("Sessions deleted successfully.", json!({}))
+    }
+
+    fn user_changepass(&mut self, body: &Map<String, Value>) -> Reply {
+        let keys = [
+            "user_id",
+            "session_token",
+            "full_name",
+            "email",
+            "current_password",
+            "new_password",
+        ];
+        let user_id = int_arg(body, "user_id");
+        let email = body.get("email").cloned().unwrap_or(Value::Null);
+        let fail = |m: &str| Reply::fail(m, json!({"user_id": user_id, "email": email}));
+        if !has_all(body, &keys) {
+            return fail("Invalid password change request.");
+        }
+        let Some((token, owner)) = self.session_user(body) else {
+            return fail("Password change request failed.");
+        };
+        let current = str_arg(body, "current_password").unwrap_or_default();
+        let new = str_arg(body, "new_password").unwrap_or_default();
+        if Some(owner) != user_id {
+            return fail("Password change request failed.");
+        }
+        if new == current {
+            return fail("Your new password cannot be the same as your old password.");
+        }
+        if new.chars().count() < 12 {
+            return fail("Your password is too short. It must have at least 12 characters.");
+        }
+        match self.users.get_mut(&owner) {
+            Some(u) if u.password == current => new.clone_into(&mut u.password),
+            _ => return fail("Your current password did not match the stored password."),
+        }
+        self.delete_sessions_of(owner, Some(&token));
+        let stored = self.users.get(&owner).map(|u| u.email.clone());
+        Reply::ok(
+            "Password changed successfully.",
+            json!({"user_id": owner, "email": stored}),
+        )
+    }
+
+    fn user_delete(&mut self, body: &Map<String, Value>) -> Reply {
+        let null = json!({"user_id": null, "email": null});
+        let (Some(email), Some(user_id), Some(password)) = (
+            str_arg(body, "email"),
+            int_arg(body, "user_id"),
+            str_arg(body, "password"),
+        ) else {
+            return Reply::fail("Invalid user deletion request.", null);
+        };
+        let ok = self
+            .users
+            .get(&user_id)
+            .is_some_and(|u| u.email == email && u.password == password && u.role != "superuser");
+        if !ok {
+            return Reply::fail("User deletion request failed.", null);
+        }
+        self.users.remove(&user_id);
+        self.delete_sessions_of(user_id, None);
+        Reply::ok(
+            "User successfully deleted from DB.",
+            json!({"user_id": user_id, "email": email}),
+        )
+    }
+
+    fn user_lock(&mut self, body: &Map<String, Value>) -> Reply {
+        let null = json!({"user_info": null});
+        let keys = [
+            "user_id",
+            "user_role",
+            "session_token",
+            "target_userid",
+            "action",
+        ];
+        if !has_all(body, &keys) {
+            return Reply::fail("Invalid user lock toggle request.", null);
+        }
+        let actor = int_arg(body, "user_id");
+        let target = int_arg(body, "target_userid").unwrap_or_default();
+        let is_superuser = self.session_user(body).is_some_and(|(_, owner)| {
+            Some(owner) == actor
+                && str_arg(body, "user_role") == Some("superuser")
+                && self
+                    .users
+                    .get(&owner)
+                    .is_some_and(|u| u.role == "superuser")
+        });
+        let lock = match str_arg(body, "action") {
+            Some("lock") => true,
+            Some("unlock") => false,
+            _ => return Reply::fail("Unknown action requested for user lock toggle.", null),
+        };
+        if !is_superuser || Some(target) == actor || matches!(target, 2 | 3) {
+            return Reply::fail("User lock toggle request failed.", null);
+        }
+        let Some(user) = self.users.get_mut(&target) else {
+            return Reply::fail("User lock toggle request failed.", null);
+        };
+        user.role = if lock { "locked" } else { "authenticated" }.into();
+        user.is_active = !lock;
+        let info = json!({"user_id": user.user_id, "system_id": user.system_id,
+                          "user_role": user.role, "full_name": user.full_name,
+                          "email": user.email, "is_active": user.is_active});
+        if lock {
+            self.delete_sessions_of(target, None);
+        }
+        Reply::ok(
+            "User lock toggle request succeeded.",
+            json!({"user_info": info}),
+        )
+    }
+
+    /// A simplified policy: superusers may do anything; others may act on their own items
+    /// and view public ones.
+    fn user_check_access(&self, body: &Map<String, Value>) -> Reply {
+        let user = int_arg(body, "user_id").and_then(|id| self.users.get(&id));
+        let allowed = user.is_some_and(|u| {
+            u.is_active
+                && Some(u.role.as_str()) == str_arg(body, "user_role")
+                && (u.role == "superuser"
+                    || int_arg(body, "target_owner") == Some(u.user_id)
+                    || (str_arg(body, "target_visibility") == Some("public")
+                        && str_arg(body, "action") == Some("view")))
+        });
+        let message = format!(
+            "Access request check successful. Access granted: {}.",
+            if allowed { "True" } else { "False" }
+        );
+        if allowed {
+            Reply::ok(&message, json!({}))
+        } else {
+            Reply::fail(&message, json!({}))
+        }
     }
 }
