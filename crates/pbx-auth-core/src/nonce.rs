@@ -21,6 +21,12 @@ pub trait NonceSource: Send + Sync + Debug {
 /// A shared, type-erased nonce source.
 pub type SharedNonceSource = Arc<dyn NonceSource>;
 
+impl<T: NonceSource + ?Sized> NonceSource for Arc<T> {
+    fn fill(&self, buf: &mut [u8]) {
+        (**self).fill(buf);
+    }
+}
+
 /// Bytes from the operating system's cryptographic random number generator.
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
