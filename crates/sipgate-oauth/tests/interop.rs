@@ -341,3 +341,29 @@ async fn revocation_ends_the_grant() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidGrant { .. }), "{err}");
 }
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn public_client_with_pkce_only() {
+    clear_token_log().await;
+    let issuer = issuer();
+    let config = Config::new("sipgate-public")
+        .unwrap()
+        .with_redirect_uri("http://127.0.0.1:0/oauth")
+        .unwrap()
+        .with_endpoints(
+            &format!("{issuer}/auth"),
+            &format!("{issuer}/token"),
+            &format!("{issuer}/v2/account"),
+        )
+        .unwrap();
+    let client = OAuthClient::new(config).unwrap();
+    let tokens = login(&client).await;
+    let log = token_log().await;
+    assert_eq!(log[0]["client_auth"], "none");
+    assert_eq!(log[0]["has_code_verifier"], true);
+    client
+        .refresh(tokens.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
+}
