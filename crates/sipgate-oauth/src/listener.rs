@@ -168,7 +168,11 @@ impl LoopbackListener {
             }
         };
         drop(self.listeners);
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        // Let the browser's connection finish its page in the background: the code is
+        // short-lived, so the caller should exchange it now rather than wait for sockets.
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        });
         outcome
     }
 }

@@ -20,7 +20,7 @@ use url::Url;
 const LONG: Duration = Duration::from_secs(60);
 /// The server's lifetimes as xtask starts it (`ACCESS_TOKEN_TTL`, `AUTH_CODE_TTL`).
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(4);
-const AUTH_CODE_TTL: Duration = Duration::from_secs(5);
+const AUTH_CODE_TTL: Duration = Duration::from_secs(10);
 
 const POST_CLIENT: (&str, &str) = ("sipgate-post", "post-secret-0123456789abcdef");
 const BASIC_CLIENT: (&str, &str) = ("sipgate-basic", "basic secret+/:%&=?#!");
