@@ -307,6 +307,8 @@ async fn hundred_requests_across_an_expiry_cause_one_refresh() {
     // Let the access token expire at the server and in the cache.
     tokio::time::sleep(ACCESS_TOKEN_TTL + Duration::from_secs(1)).await;
     clear_token_log().await;
+    // A new client: the server's keep-alive (5 s) may be closing the old one's connections.
+    let http = reqwest::Client::new();
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let (auth, http, url) = (Arc::clone(&auth), http.clone(), url.clone());
