@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::error::Error;
 
-/// sipgate's login server; the realm goes between this and [`PROTOCOL_PATH`].
+/// sipgate's login server; the realm and `/protocol/openid-connect/<endpoint>` follow.
 pub const LOGIN_BASE: &str = "https://login.sipgate.com/auth/realms/";
 /// The `OpenID` Connect path below a realm.
 const PROTOCOL_PATH: &str = "/protocol/openid-connect";

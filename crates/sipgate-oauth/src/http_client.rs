@@ -37,7 +37,12 @@ impl From<TokenHttpError> for Error {
 }
 
 impl TokenHttpClient {
-    /// A client with redirects disabled and a 30 s timeout.
+    /// A client with redirects disabled, a 30 s timeout and no connection reuse.
+    ///
+    /// Token requests are a few per hour, so a kept-alive connection saves nothing, while
+    /// reusing one the server is just closing fails the request after it may have been
+    /// processed — and a refresh cannot be retried safely: the rotated refresh token is
+    /// already spent, and presenting it again may revoke the whole grant.
     ///
     /// # Errors
     ///
@@ -46,12 +51,14 @@ impl TokenHttpClient {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(0)
             .build()?;
         Ok(Self { client })
     }
 
     /// Wraps a caller-built client. It must not follow redirects; build it with
-    /// `redirect(reqwest::redirect::Policy::none())`.
+    /// `redirect(reqwest::redirect::Policy::none())` (and preferably
+    /// `pool_max_idle_per_host(0)`, see [`new`](Self::new)).
     pub fn from_reqwest(client: reqwest::Client) -> Self {
         Self { client }
     }

@@ -69,22 +69,17 @@ impl LoopbackListener {
                 ));
             }
         };
-        let mut port = redirect_uri.port_or_known_default().unwrap_or(80);
-        let mut listeners = Vec::new();
-        for (i, ip) in hosts.iter().enumerate() {
-            match TcpListener::bind(SocketAddr::new(*ip, port)).await {
-                Ok(listener) => {
-                    if port == 0 {
-                        port = listener
-                            .local_addr()
-                            .map_err(|e| Error::Transport(e.to_string()))?
-                            .port();
-                    }
-                    listeners.push(listener);
-                }
-                // `localhost`: a machine without IPv6 loopback still works over IPv4.
-                Err(_) if i > 0 => {}
-                Err(e) => {
+        let wanted = redirect_uri.port_or_known_default().unwrap_or(80);
+        // An ephemeral port free on 127.0.0.1 may be taken on ::1; then try another.
+        let attempts = if wanted == 0 { 5 } else { 1 };
+        let mut attempt = 0;
+        let (listeners, port) = loop {
+            attempt += 1;
+            match bind_all(&hosts, wanted).await {
+                Ok(bound) => break bound,
+                Err((ip, port, e))
+                    if attempt >= attempts || e.kind() != std::io::ErrorKind::AddrInUse =>
+                {
                     return Err(Error::config(
                         "REDIRECT_URI",
                         format!(
@@ -92,8 +87,9 @@ impl LoopbackListener {
                         ),
                     ));
                 }
+                Err(_) => {}
             }
-        }
+        };
         let mut redirect_uri = redirect_uri.clone();
         redirect_uri
             .set_port(Some(port))
@@ -172,9 +168,38 @@ impl LoopbackListener {
             }
         };
         drop(self.listeners);
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        // Let the browser's connection finish its page in the background: the code is
+        // short-lived, so the caller should exchange it now rather than wait for sockets.
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        });
         outcome
     }
+}
+
+/// Binds `port` (or, for 0, one ephemeral port) on every host; the first must succeed,
+/// later ones may be missing (no IPv6 loopback) but not taken by someone else.
+async fn bind_all(
+    hosts: &[IpAddr],
+    wanted: u16,
+) -> Result<(Vec<TcpListener>, u16), (IpAddr, u16, std::io::Error)> {
+    let mut port = wanted;
+    let mut listeners = Vec::new();
+    for (i, ip) in hosts.iter().enumerate() {
+        match TcpListener::bind(SocketAddr::new(*ip, port)).await {
+            Ok(listener) => {
+                if port == 0 {
+                    port = listener.local_addr().map_err(|e| (*ip, port, e))?.port();
+                }
+                listeners.push(listener);
+            }
+            // `localhost`: a machine without IPv6 loopback still works over IPv4. A port
+            // taken on ::1 is another matter: the browser might reach that program.
+            Err(e) if i > 0 && e.kind() != std::io::ErrorKind::AddrInUse => {}
+            Err(e) => return Err((*ip, port, e)),
+        }
+    }
+    Ok((listeners, port))
 }
 
 struct Shared {

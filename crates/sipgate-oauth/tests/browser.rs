@@ -74,19 +74,25 @@ fn chromium(
             .arg(url.as_str())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("cannot start Chromium: {e}"))?;
         tokio::spawn(async move {
             let mut stdout = child.stdout.take().unwrap();
-            let mut dom = String::new();
-            let read =
-                async { tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut dom).await };
+            let mut stderr = child.stderr.take().unwrap();
+            let (mut dom, mut log) = (String::new(), String::new());
+            let read = async {
+                tokio::join!(
+                    tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut dom),
+                    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut log),
+                )
+            };
             let _ = tokio::time::timeout(LONG, read).await;
             let _ = child.kill().await;
             let _ = std::fs::remove_dir_all(&profile);
-            let _ = tx.send(dom);
+            // Chromium's own messages go along, for the failure message.
+            let _ = tx.send(format!("{dom}\n--- chromium stderr ---\n{log}"));
         });
         Ok(())
     };

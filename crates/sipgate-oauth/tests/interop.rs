@@ -20,7 +20,7 @@ use url::Url;
 const LONG: Duration = Duration::from_secs(60);
 /// The server's lifetimes as xtask starts it (`ACCESS_TOKEN_TTL`, `AUTH_CODE_TTL`).
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(4);
-const AUTH_CODE_TTL: Duration = Duration::from_secs(5);
+const AUTH_CODE_TTL: Duration = Duration::from_secs(10);
 
 const POST_CLIENT: (&str, &str) = ("sipgate-post", "post-secret-0123456789abcdef");
 const BASIC_CLIENT: (&str, &str) = ("sipgate-basic", "basic secret+/:%&=?#!");
@@ -307,6 +307,8 @@ async fn hundred_requests_across_an_expiry_cause_one_refresh() {
     // Let the access token expire at the server and in the cache.
     tokio::time::sleep(ACCESS_TOKEN_TTL + Duration::from_secs(1)).await;
     clear_token_log().await;
+    // A new client: the server's keep-alive (5 s) may be closing the old one's connections.
+    let http = reqwest::Client::new();
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let (auth, http, url) = (Arc::clone(&auth), http.clone(), url.clone());
@@ -340,4 +342,30 @@ async fn revocation_ends_the_grant() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidGrant { .. }), "{err}");
+}
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn public_client_with_pkce_only() {
+    clear_token_log().await;
+    let issuer = issuer();
+    let config = Config::new("sipgate-public")
+        .unwrap()
+        .with_redirect_uri("http://127.0.0.1:0/oauth")
+        .unwrap()
+        .with_endpoints(
+            &format!("{issuer}/auth"),
+            &format!("{issuer}/token"),
+            &format!("{issuer}/v2/account"),
+        )
+        .unwrap();
+    let client = OAuthClient::new(config).unwrap();
+    let tokens = login(&client).await;
+    let log = token_log().await;
+    assert_eq!(log[0]["client_auth"], "none");
+    assert_eq!(log[0]["has_code_verifier"], true);
+    client
+        .refresh(tokens.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
 }

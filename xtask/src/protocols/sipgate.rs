@@ -17,7 +17,7 @@ use crate::stage::{cargo_bin, require_tool, root, run};
 /// Access tokens live this long on the interop server, so a test can wait for one to
 /// expire; codes a little longer, so a slow machine still exchanges them in time.
 const ACCESS_TOKEN_TTL: &str = "4";
-const AUTH_CODE_TTL: &str = "5";
+const AUTH_CODE_TTL: &str = "10";
 
 /// Installs and starts the OAuth server; returns its guard and issuer URL.
 fn start_oauth_server() -> Result<(Guard, String)> {
