@@ -10,6 +10,8 @@ mod acl;
 mod reply;
 mod routes;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
