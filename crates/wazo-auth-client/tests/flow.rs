@@ -406,3 +406,29 @@ async fn renewer_on_the_real_source_revokes_on_stop() {
     assert_eq!(auth.token_count(), 0);
     common::validate_journal(&server);
 }
+
+#[tokio::test]
+async fn the_source_switches_to_its_refresh_token() {
+    let (server, _) = start();
+    let c = alice(&server);
+    let request = NewToken::new()
+        .access_type(AccessType::Offline)
+        .client_id("daemon");
+    let source = WazoTokenSource::new(c.clone(), request);
+    let first = pbx_auth_core::TokenSource::fetch(&source, None)
+        .await
+        .unwrap();
+    assert!(first.token.refresh_token.is_some());
+    let second = pbx_auth_core::TokenSource::fetch(&source, None)
+        .await
+        .unwrap();
+    assert_eq!(second.token.auth_id, first.token.auth_id);
+    let logins = server.requests_to("/0.1/token");
+    assert!(logins[0].header("authorization").is_some());
+    assert!(logins[1].header("authorization").is_none());
+    let body = logins[1].json().unwrap();
+    assert_eq!(body["client_id"], "daemon");
+    assert!(body["refresh_token"].is_string());
+    assert!(body.get("access_type").is_none());
+    common::validate_journal(&server);
+}
