@@ -478,6 +478,7 @@ async fn walkthrough_requests_match_the_swagger() {
     let _ = c.idp().add_user("native", &user.uuid).await;
     let _ = c.external().list_connected_users("google", &lp()).await;
     let _ = c.external().get("google", &user.uuid, None).await;
+    let _ = c.external().mobile_sender_id(&user.uuid).await;
     let _ = c
         .external()
         .create_config("google", &json!({"client_id": "a"}), None)
