@@ -130,6 +130,9 @@ impl NewToken {
 }
 
 /// A token as wazo-auth describes it. Unknown fields are kept in `extra`.
+///
+/// `Debug` hides the token and the refresh token; serializing writes them out (to store a
+/// token), so treat serialized tokens as secrets.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Token {
