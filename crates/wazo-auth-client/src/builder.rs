@@ -187,7 +187,8 @@ impl ClientBuilder {
     }
 
     /// Shares an existing reqwest client (its own TLS and timeout settings then apply; the
-    /// CA, `danger_` and timeout options of this builder are ignored).
+    /// CA, `danger_`, timeout and user-agent options of this builder are ignored). It
+    /// should not follow redirects, or `saml().acs()` cannot see its 302.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self

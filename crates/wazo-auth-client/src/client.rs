@@ -312,7 +312,12 @@ impl Client {
                 HeaderValue::from_static("application/json"),
             );
         }
-        let tenant = call.tenant.map(str::to_owned).or_else(|| self.tenant());
+        // As in the Python client, an empty tenant means none.
+        let tenant = call
+            .tenant
+            .map(str::to_owned)
+            .or_else(|| self.tenant())
+            .filter(|t| !t.is_empty());
         if let Some(tenant) = tenant {
             let value = HeaderValue::try_from(tenant)
                 .map_err(|_| Error::Config("the tenant is not a valid header value"))?;
@@ -329,16 +334,46 @@ impl Client {
         }
         match (&self.inner.authenticator, call.auth) {
             (Some(auth), Auth::Token) if !request.headers().contains_key(X_AUTH_TOKEN) => {
-                pbx_auth_core::adapters::reqwest::execute(&self.inner.http, auth, request)
-                    .await
-                    .map_err(Error::Token)
+                self.execute_authorized(auth, request).await
             }
-            _ => self
-                .inner
-                .http
-                .execute(request)
-                .await
-                .map_err(Error::from_reqwest),
+            _ => self.execute(request).await,
+        }
+    }
+
+    async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, Error> {
+        self.inner
+            .http
+            .execute(request)
+            .await
+            .map_err(Error::from_reqwest)
+    }
+
+    /// Authorizes with the authenticator, sends, and after a 401 it answers with
+    /// `RetryOnce` (it dropped the token), authorizes a copy with a new token and sends it
+    /// once more. Token errors and transport errors stay distinct.
+    async fn execute_authorized(
+        &self,
+        auth: &SharedAuthenticator,
+        mut request: reqwest::Request,
+    ) -> Result<reqwest::Response, Error> {
+        use pbx_auth_core::adapters::reqwest::authorize_reqwest;
+        use pbx_auth_core::{AuthAction, Authenticator as _};
+        let pristine = request.try_clone();
+        let parts = authorize_reqwest(auth, &mut request)
+            .await
+            .map_err(Error::Token)?;
+        let response = self.execute(request).await?;
+        match (
+            auth.on_response(&parts, response.status(), response.headers()),
+            pristine,
+        ) {
+            (AuthAction::RetryOnce, Some(mut again)) => {
+                authorize_reqwest(auth, &mut again)
+                    .await
+                    .map_err(Error::Token)?;
+                self.execute(again).await
+            }
+            _ => Ok(response),
         }
     }
 

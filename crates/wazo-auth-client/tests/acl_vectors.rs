@@ -82,3 +82,48 @@ fn literal_ids_still_match_themselves() {
     assert!(check.matches_required_access(Some("bar.x|y")));
     assert!(!check.matches_required_access(Some("bar.y")));
 }
+
+mod differential {
+    //! The engine against the stand-in's independent matcher, on random ACLs and
+    //! accesses over the alphabet that matters.
+
+    use proptest::prelude::*;
+    use wazo_auth_client::AccessCheck;
+
+    fn word() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "a",
+            "b",
+            "me",
+            "my_session",
+            "edit",
+            "update",
+            "*",
+            "#",
+            "-",
+            "123",
+            "s1",
+            "a*",
+            "#b",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn dotted(max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(word(), 1..max).prop_map(|w| w.join("."))
+    }
+
+    fn entry() -> impl Strategy<Value = String> {
+        (any::<bool>(), dotted(4)).prop_map(|(neg, e)| if neg { format!("!{e}") } else { e })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn agrees_with_the_stand_in(acl in prop::collection::vec(entry(), 0..4), required in dotted(5)) {
+            let ours = AccessCheck::new("123", "s1", &acl).matches_required_access(Some(&required));
+            let theirs = pbx_mock::wazo::acl_grants(&acl, "123", "s1", &required);
+            prop_assert_eq!(ours, theirs, "acl {:?} required {:?}", acl, required);
+        }
+    }
+}

@@ -1,4 +1,7 @@
-//! End-to-end flows against the pbx-mock wazo-auth stand-in.
+//! End-to-end flows against the pbx-mock wazo-auth stand-in. Every request they send is
+//! also checked against the Swagger description.
+
+mod common;
 
 use std::time::Duration;
 
@@ -11,7 +14,8 @@ use wazo_auth_client::api::policies::PolicyRequest;
 use wazo_auth_client::api::tenants::TenantRequest;
 use wazo_auth_client::api::users::UserRequest;
 use wazo_auth_client::{
-    AccessType, Client, ClientBuilder, Error, ListParams, NewToken, Password, list,
+    AccessType, Client, ClientBuilder, Error, ListParams, NewToken, Password, TokenRenewer,
+    WazoTokenSource, list,
 };
 
 const SECRET: &str = "s3cre7-never-printed";
@@ -167,6 +171,7 @@ async fn seed_walkthrough() {
     assert!(!c.token().is_valid(&t, None, None).await.unwrap());
     let err = c.token().check(&t, None, None).await.unwrap_err();
     assert!(matches!(err, Error::InvalidToken));
+    common::validate_journal(&server);
 }
 
 #[tokio::test]
@@ -231,6 +236,7 @@ async fn expiry_refresh_tokens_and_scopes() {
             .len(),
         0
     );
+    common::validate_journal(&server);
 }
 
 #[tokio::test]
@@ -256,6 +262,7 @@ async fn stream_walks_every_page() {
     .unwrap();
     assert_eq!(names.len(), 9);
     assert_eq!(server.count_method(&Method::GET, "/0.1/users"), 3);
+    common::validate_journal(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,6 +272,8 @@ async fn cold_client_makes_one_token_request_for_500_calls() {
     let c = client(&server)
         .credentials("alice", Password::new(SECRET))
         .auto_token(NewToken::new())
+        // Generous: 500 calls on a loaded two-core machine must not time out.
+        .timeout(Some(Duration::from_secs(120)))
         .build()
         .unwrap();
     let calls = (0..500).map(|_| {
@@ -280,6 +289,7 @@ async fn cold_client_makes_one_token_request_for_500_calls() {
         server.count_method(&Method::GET, &format!("/0.1/users/{user}")),
         500
     );
+    common::validate_journal(&server);
 }
 
 #[tokio::test]
@@ -302,6 +312,7 @@ async fn a_revoked_automatic_token_is_replaced_once() {
     plain.token().revoke(&token).await.unwrap();
     c.sessions().list(&ListParams::new(), None).await.unwrap();
     assert_eq!(server.count_method(&Method::POST, "/0.1/token"), 2);
+    common::validate_journal(&server);
 }
 
 #[tokio::test]
@@ -359,6 +370,7 @@ async fn errors_are_typed_and_never_show_secrets() {
     assert!(!everything.contains(&t), "{everything}");
     assert!(!everything.contains(&uuid_like()), "{everything}");
     assert!(everything.contains("<redacted>"));
+    common::validate_journal(&server);
 }
 
 fn uuid_like() -> String {
@@ -377,4 +389,48 @@ async fn non_uuid_tokens_get_the_html_404() {
         }
         other => panic!("{other:?}"),
     }
+    common::validate_journal(&server);
+}
+
+#[tokio::test]
+async fn renewer_on_the_real_source_revokes_on_stop() {
+    let (server, auth) = start();
+    let c = alice(&server);
+    let source = WazoTokenSource::new(c.clone(), NewToken::new().expiration(3600));
+    let handle = TokenRenewer::new(source).revoke_on_stop(true).start().await;
+    let token = handle.token().unwrap();
+    assert_eq!(token.lifetime(), Some(Duration::from_secs(3600)));
+    let secret = token.token.expose_secret().to_owned();
+    assert!(c.token().is_valid(&secret, None, None).await.unwrap());
+    assert_eq!(auth.token_count(), 1);
+    handle.stop().await.unwrap();
+    assert!(!c.token().is_valid(&secret, None, None).await.unwrap());
+    assert_eq!(auth.token_count(), 0);
+    common::validate_journal(&server);
+}
+
+#[tokio::test]
+async fn the_source_switches_to_its_refresh_token() {
+    let (server, _) = start();
+    let c = alice(&server);
+    let request = NewToken::new()
+        .access_type(AccessType::Offline)
+        .client_id("daemon");
+    let source = WazoTokenSource::new(c.clone(), request);
+    let first = pbx_auth_core::TokenSource::fetch(&source, None)
+        .await
+        .unwrap();
+    assert!(first.token.refresh_token.is_some());
+    let second = pbx_auth_core::TokenSource::fetch(&source, None)
+        .await
+        .unwrap();
+    assert_eq!(second.token.auth_id, first.token.auth_id);
+    let logins = server.requests_to("/0.1/token");
+    assert!(logins[0].header("authorization").is_some());
+    assert!(logins[1].header("authorization").is_none());
+    let body = logins[1].json().unwrap();
+    assert_eq!(body["client_id"], "daemon");
+    assert!(body["refresh_token"].is_string());
+    assert!(body.get("access_type").is_none());
+    common::validate_journal(&server);
 }

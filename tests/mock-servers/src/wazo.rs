@@ -10,6 +10,8 @@ mod acl;
 mod reply;
 mod routes;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -18,6 +20,12 @@ use serde_json::{Map, Value, json};
 
 use crate::message::{Handler, MockRequest, MockResponse};
 use state::State;
+
+/// Whether `acl`, held by user `user` in session `session`, grants `required`, by the
+/// stand-in's own reading of the wazo ACL rules (for differential tests).
+pub fn acl_grants(acl: &[String], user: &str, session: &str, required: &str) -> bool {
+    acl::grants(acl, user, session, required)
+}
 
 /// The ACL given to users configured with `--user` or [`WazoAuth::with_user`]: all of
 /// wazo-auth, as the bootstrap administrator of a real server has.

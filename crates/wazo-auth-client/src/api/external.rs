@@ -100,6 +100,20 @@ impl ExternalApi<'_> {
         self.client.run(call).await.map(drop)
     }
 
+    /// `GET /users/{user_uuid}/external/mobile/sender_id`: the push sender id of the
+    /// mobile plugin (not in the Python client).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`], transport and decode errors.
+    pub async fn mobile_sender_id(&self, user_uuid: &str) -> Result<Value, Error> {
+        let path = format!("{}/sender_id", user_path(user_uuid, "mobile"));
+        self.client
+            .run(Call::get("mobile sender id", path))
+            .await?
+            .json()
+    }
+
     /// `GET /users/{user_uuid}/external` (`list_` in Python).
     ///
     /// # Errors

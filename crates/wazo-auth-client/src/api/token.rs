@@ -130,6 +130,9 @@ impl NewToken {
 }
 
 /// A token as wazo-auth describes it. Unknown fields are kept in `extra`.
+///
+/// `Debug` hides the token and the refresh token; serializing writes them out (to store a
+/// token), so treat serialized tokens as secrets.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Token {
@@ -285,7 +288,8 @@ fn check_call<'a>(token: &str, required_acl: Option<&str>, tenant: Option<&str>)
 
 impl TokenApi<'_> {
     /// `POST /token`: a new token. Basic auth with the request's or the client's
-    /// credentials; none at all for a refresh-token or SAML login without credentials.
+    /// credentials; a refresh-token or SAML login sends only credentials given in the
+    /// request.
     ///
     /// # Errors
     ///
@@ -295,7 +299,10 @@ impl TokenApi<'_> {
         let mut call = Call::post("token creation", "token".to_owned())
             .no_token()
             .json(request.body());
-        let stored = self.client.credentials();
+        // A refresh-token or SAML login does not need the stored password, so it is not
+        // sent; credentials given in the request itself are.
+        let other_login = request.refresh_token.is_some() || request.saml_session_id.is_some();
+        let stored = self.client.credentials().filter(|_| !other_login);
         let username = request
             .username
             .as_deref()
