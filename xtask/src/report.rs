@@ -111,7 +111,7 @@ fn rows() -> Vec<Row> {
 }
 
 /// The schemes the overhead bench measures (its `overhead/<scheme>/...` ids).
-const OVERHEAD_SCHEMES: &[&str] = &["kalliope", "wazo", "sipgate", "x_auth_token", "bearer"];
+const OVERHEAD_SCHEMES: &[&str] = &["kalliope", "wazo", "sipgate"];
 
 /// Cached authentication against the same request unauthenticated, per transport and
 /// concurrency; rows whose bench did not run are left out.

@@ -4,24 +4,40 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use kalliope_auth::{Credentials, KalliopeAuthenticator};
-use pbx_auth_core::{AccessToken, SharedAuthenticator};
+use pbx_auth_core::{AccessToken, Cached, HeaderToken, SharedAuthenticator, TokenCache};
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
+use pbx_mock::wazo::WazoAuth;
 use sipgate_oauth::{BearerAuth, Config, MemoryStore, OAuthClient, TokenSet, TokenStore};
+use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
 
 /// Servers the schemes need to warm up (the Kalliope salt endpoint), kept alive by the
 /// caller for the whole bench.
 pub(crate) struct Peers {
     _kalliope: MockServer,
+    _wazo: MockServer,
 }
 
 /// Every scheme with its name, as `overhead/<name>/...` in the bench ids.
 pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
-    let kalliope = MockServer::start(KalliopeMock::new().with_user("default", "s4lt", "admin", "admin"));
+    let kalliope =
+        MockServer::start(KalliopeMock::new().with_user("default", "s4lt", "admin", "admin"));
     let base = url::Url::parse(kalliope.url()).expect("mock url");
     let credentials = Credentials::new("admin", "admin", "default").expect("credentials");
     let kalliope_auth =
         KalliopeAuthenticator::new(reqwest::Client::new(), &base, credentials).expect("kalliope");
+
+    let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
+    let wazo_client = ClientBuilder::from_url(wazo.url())
+        .expect("mock url")
+        .prefix("")
+        .credentials("alice", Password::new("s3cre7"))
+        .build()
+        .expect("wazo client");
+    let wazo_auth = Cached::new(
+        TokenCache::new(WazoTokenSource::new(wazo_client, NewToken::new())),
+        HeaderToken::x_auth_token(),
+    );
 
     // A stored, long-lived sipgate token: the cached path never reaches a token endpoint.
     let config = Config::new("bench-client").expect("config");
@@ -35,9 +51,13 @@ pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
     let sipgate_auth = BearerAuth::from_login(client, store, &tokens).expect("bearer");
 
     (
-        Peers { _kalliope: kalliope },
+        Peers {
+            _kalliope: kalliope,
+            _wazo: wazo,
+        },
         vec![
             ("kalliope", SharedAuthenticator::new(kalliope_auth)),
+            ("wazo", SharedAuthenticator::new(wazo_auth)),
             ("sipgate", SharedAuthenticator::new(sipgate_auth)),
         ],
     )
