@@ -5,8 +5,6 @@
 //! headless browser), `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
-// Helpers shared by the protocol tasks are unused until each protocol fills in its part.
-#![allow(dead_code)]
 
 mod bench;
 mod ci;

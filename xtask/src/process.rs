@@ -67,11 +67,6 @@ impl Guard {
         })
     }
 
-    /// The child's process id (also its process group id).
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Whether the child is still running.
     pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

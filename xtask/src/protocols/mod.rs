@@ -34,5 +34,8 @@ pub(crate) const BENCH_COMPARE: &[(&str, CompareTask)] =
 
 /// Rows each protocol adds to `docs/performance.md`.
 pub(crate) fn report_rows() -> Vec<crate::report::Row> {
-    Vec::new()
+    let mut rows = kalliope::report_rows();
+    rows.extend(wazo::report_rows());
+    rows.extend(authnz::report_rows());
+    rows
 }

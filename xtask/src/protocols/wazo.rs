@@ -2,6 +2,7 @@
 
 use crate::Result;
 use crate::demo::Demo;
+use crate::report::{Goal, Row, Src};
 
 /// The end-to-end demo: the seed's walkthrough (example `walkthrough`) against
 /// `pbx-mock wazo-auth`, started out of process on a free port.
@@ -18,4 +19,18 @@ pub(crate) fn demo(demo: &Demo) -> Result {
             ("WAZO_PASSWORD", "s3cre7"),
         ],
     )
+}
+
+/// This protocol's rows in `docs/performance.md`.
+pub(crate) fn report_rows() -> Vec<Row> {
+    vec![Row::new(
+        "wazo-auth",
+        "a cached authenticated `users().get` against the in-process stand-in",
+        Src::bench("wazo_request/cached_authenticated"),
+        Some((
+            "unauthenticated",
+            Src::bench("wazo_request/unauthenticated"),
+        )),
+        Goal::Report,
+    )]
 }
