@@ -32,21 +32,21 @@ fn cases() -> Vec<Case> {
         "admin",
         "pa55word",
     ));
-    let base = url::Url::parse(kalliope.url()).unwrap();
+    let base = url::Url::parse(kalliope.url()).expect("test setup");
     let kalliope_auth = KalliopeAuthenticator::new(
         reqwest::Client::new(),
         &base,
-        Credentials::new("admin", "pa55word", "default").unwrap(),
+        Credentials::new("admin", "pa55word", "default").expect("test setup"),
     )
-    .unwrap();
+    .expect("test setup");
 
     let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
     let client = ClientBuilder::from_url(wazo.url())
-        .unwrap()
+        .expect("test setup")
         .prefix("")
         .credentials("alice", Password::new("s3cre7"))
         .build()
-        .unwrap();
+        .expect("test setup");
     let wazo_auth = Cached::new(
         TokenCache::new(WazoTokenSource::new(client, NewToken::new())),
         HeaderToken::x_auth_token(),
