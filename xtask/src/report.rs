@@ -110,23 +110,28 @@ fn rows() -> Vec<Row> {
     rows
 }
 
-/// The schemes the overhead bench measures (its `overhead/<scheme>/...` ids).
+/// The schemes the overhead bench measures.
 const OVERHEAD_SCHEMES: &[&str] = &["kalliope", "wazo", "sipgate"];
 
 /// Cached authentication against the same request unauthenticated, per transport and
-/// concurrency; rows whose bench did not run are left out.
+/// concurrency, from the bench's interleaved medians (`figure overhead ...`).
 fn overhead_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for scheme in OVERHEAD_SCHEMES {
         for transport in ["reqwest", "middleware", "tower"] {
             for n in [1, 64] {
-                let ours = format!("overhead/{scheme}/{transport}/auth/{n}");
-                let theirs = format!("overhead/{scheme}/{transport}/plain/{n}");
+                let name = format!("{scheme}/{transport}/c{n}");
                 rows.push(Row::new(
-                    "Authentication overhead per request (in-process mock)",
-                    &format!("{scheme} via {transport}, concurrency {n}"),
-                    Src::Criterion(ours),
-                    Some(("unauthenticated", Src::Criterion(theirs))),
+                    "Authentication overhead per request (in-process mock, interleaved medians)",
+                    &format!(
+                        "{scheme} via {transport}, concurrency {n} (time for {n} request{})",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    Src::figure("overhead", &format!("{name}/auth")),
+                    Some((
+                        "unauthenticated",
+                        Src::figure("overhead", &format!("{name}/plain")),
+                    )),
                     Goal::AtMost(1.05),
                 ));
             }
