@@ -130,43 +130,43 @@ fn memory_figures(live: u64, key: &SigningKey, print: bool) -> Steady {
     steady
 }
 
-/// The slowest single verification, and the 99.9th percentile, over `count` steady-state
-/// headers: this is where a sweep of expired entries shows (criterion's mean spreads it
-/// over every iteration).
+/// Passes over which the tail figures take their minimum.
+const TAIL_PASSES: usize = 5;
+
+/// The slowest single verification, the 99.9th percentile and the median over `count`
+/// steady-state headers: the tail is where a sweep of expired entries shows (criterion's
+/// mean spreads it over every iteration). Each figure is the lowest of `TAIL_PASSES`
+/// passes: a sweep recurs in every pass, while the scheduler preempting the thread on a
+/// shared machine does not.
 fn tail_figures(steady: &Steady, live: u64, count: u64, print: bool) {
-    let mut times: Vec<Duration> = (0..count)
-        .map(|_| {
-            let header = steady.next_header();
-            let start = Instant::now();
-            let ok = steady.verify(&header);
-            let took = start.elapsed();
-            assert!(ok, "every header is fresh and valid");
-            took
-        })
-        .collect();
-    times.sort_unstable();
-    let at = |q: f64| {
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
-        let i = ((times.len() - 1) as f64 * q) as usize;
-        times[i].as_secs_f64() * 1e6
-    };
+    let mut best = [f64::INFINITY; 3];
+    for _ in 0..TAIL_PASSES {
+        let mut times: Vec<Duration> = (0..count)
+            .map(|_| {
+                let header = steady.next_header();
+                let start = Instant::now();
+                let ok = steady.verify(&header);
+                let took = start.elapsed();
+                assert!(ok, "every header is fresh and valid");
+                took
+            })
+            .collect();
+        times.sort_unstable();
+        for (slot, q) in best.iter_mut().zip([1.0, 0.999, 0.5]) {
+            #[allow(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss
+            )]
+            let i = ((times.len() - 1) as f64 * q) as usize;
+            *slot = slot.min(times[i].as_secs_f64() * 1e6);
+        }
+    }
     if print {
-        println!(
-            "figure kalliope replay-worst-verify-{live}: {:.1} us",
-            at(1.0)
-        );
-        println!(
-            "figure kalliope replay-p999-verify-{live}: {:.2} us",
-            at(0.999)
-        );
-        println!(
-            "figure kalliope replay-median-verify-{live}: {:.3} us",
-            at(0.5)
-        );
+        let [worst, p999, median] = best;
+        println!("figure kalliope replay-worst-verify-{live}: {worst:.1} us");
+        println!("figure kalliope replay-p999-verify-{live}: {p999:.2} us");
+        println!("figure kalliope replay-median-verify-{live}: {median:.3} us");
     }
 }
 
@@ -213,9 +213,9 @@ fn main() {
     );
     c.final_summary();
 
-    // Enough headers to cross several sweeps (every 10 clock seconds) at each size.
+    // Enough headers per pass to cross several sweeps (every 10 clock seconds).
     for (live, steady) in [(sizes[0], &small), (sizes[1], &medium), (sizes[2], &large)] {
-        let count = (steady.per_second * 40).max(200_000);
+        let count = (steady.per_second * 40).max(100_000);
         tail_figures(steady, live, count, bench_mode);
     }
 }
