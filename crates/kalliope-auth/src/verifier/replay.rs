@@ -4,9 +4,17 @@
 //! Keys are the first 16 bytes of a SHA-256 over the nonce (and, per user, the user and
 //! domain), so every entry has the same small size whatever the nonce length. A false
 //! match would need a 128-bit collision.
+//!
+//! The table is split into 256 shards by the key's first byte, and the sweep of expired
+//! entries (every ten seconds) walks the shards a few at a time, about 4096 entries per
+//! request, so no single request pays for a scan of the whole cache: with one table, the
+//! request that triggered the sweep held the lock for milliseconds at a million entries.
+//! A small cache is still swept in one go. A full cache only scans the shards whose
+//! earliest expiry has passed, so refusing a request costs no scan at all.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::MutexGuard;
 
 use sha2::{Digest as _, Sha256};
 
@@ -37,11 +45,99 @@ pub(crate) enum Insert {
     Full,
 }
 
-struct State {
+/// How many shards the table is split into (one per value of the key's first byte).
+const SHARDS: usize = 256;
+
+/// How often (in seconds of the verifier's clock) a sweep of expired entries starts.
+const SWEEP_EVERY: i64 = 10;
+
+/// Entries one request may scan for a sweep in progress (at least one shard).
+const SWEEP_BUDGET: usize = 4096;
+
+/// Whether an entry kept until `until` still counts at `now`. A one-second margin: the
+/// window check uses sub-second time, this whole seconds.
+fn live(until: i64, now: i64) -> bool {
+    until.saturating_add(1) >= now
+}
+
+struct Shard {
     /// Key -> the Unix second after which the entry may be dropped.
     entries: HashMap<ReplayKey, i64>,
-    /// When expired entries are next swept out.
+    /// No entry expires before this (`i64::MAX` when empty; may be early after an
+    /// overwrite, which only costs a needless sweep).
+    earliest: i64,
+}
+
+impl Shard {
+    fn new() -> Self {
+        Self {
+            entries: HashMap::new(),
+            earliest: i64::MAX,
+        }
+    }
+
+    /// Drops expired entries; returns how many.
+    fn sweep(&mut self, now: i64) -> usize {
+        let before = self.entries.len();
+        let mut earliest = i64::MAX;
+        self.entries.retain(|_, until| {
+            let keep = live(*until, now);
+            if keep {
+                earliest = earliest.min(*until);
+            }
+            keep
+        });
+        self.earliest = earliest;
+        before - self.entries.len()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let capacity = self.entries.capacity();
+        if capacity == 0 {
+            return 0;
+        }
+        // hashbrown allocates a power-of-two bucket count at most 8/7 above capacity.
+        let buckets = (capacity * 8 / 7).next_power_of_two().max(4);
+        buckets * (size_of::<(ReplayKey, i64)>() + 1)
+    }
+}
+
+struct State {
+    shards: Vec<Shard>,
+    /// Entries over all shards.
+    len: usize,
+    /// When the next sweep starts.
     next_sweep: i64,
+    /// The next shard the sweep in progress cleans (`SHARDS`: none in progress).
+    cursor: usize,
+}
+
+impl State {
+    /// Starts a sweep when one is due, then cleans shards of the sweep in progress until
+    /// `SWEEP_BUDGET` entries have been scanned.
+    fn sweep_some(&mut self, now: i64) {
+        if self.cursor == SHARDS && now >= self.next_sweep {
+            self.cursor = 0;
+            self.next_sweep = now.saturating_add(SWEEP_EVERY);
+        }
+        let mut scanned = 0;
+        while self.cursor < SHARDS && scanned < SWEEP_BUDGET {
+            let shard = &mut self.shards[self.cursor];
+            scanned += shard.entries.len();
+            self.len -= shard.sweep(now);
+            self.cursor += 1;
+        }
+    }
+
+    /// Drops whatever has expired anywhere; shards with nothing expired are skipped
+    /// without a scan.
+    fn sweep_expired(&mut self, now: i64) {
+        for shard in &mut self.shards {
+            if !live(shard.earliest, now) {
+                self.len -= shard.sweep(now);
+            }
+        }
+    }
 }
 
 /// Nonces seen recently, with an atomic check-and-insert.
@@ -50,68 +146,66 @@ pub(crate) struct ReplayCache {
     max_entries: Option<usize>,
 }
 
-/// How often (in seconds of the verifier's clock) expired entries are swept.
-const SWEEP_EVERY: i64 = 10;
-
 impl ReplayCache {
     pub(crate) fn new(max_entries: Option<usize>) -> Self {
         Self {
             state: Mutex::new(State {
-                entries: HashMap::new(),
+                shards: (0..SHARDS).map(|_| Shard::new()).collect(),
+                len: 0,
                 next_sweep: i64::MIN,
+                cursor: SHARDS,
             }),
             max_entries,
         }
     }
 
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn is_full(&self, len: usize) -> bool {
+        self.max_entries.is_some_and(|max| len >= max)
+    }
+
     /// Records `key` until `keep_until` unless it is already there. One lock covers the
     /// check and the insert, so two requests with one nonce cannot both pass.
     pub(crate) fn check_and_insert(&self, key: ReplayKey, keep_until: i64, now: i64) -> Insert {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let full = self
-            .max_entries
-            .is_some_and(|max| state.entries.len() >= max);
-        if now >= state.next_sweep || full {
-            // A one-second margin: the window check uses sub-second time, this whole seconds.
-            state.entries.retain(|_, until| *until + 1 >= now);
-            state.next_sweep = now.saturating_add(SWEEP_EVERY);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        state.sweep_some(now);
+        if self.is_full(state.len) {
+            // Before refusing, drop whatever has expired anywhere.
+            state.sweep_expired(now);
         }
-        if let Some(until) = state.entries.get(&key)
-            && *until + 1 >= now
+        let len = state.len;
+        let shard = &mut state.shards[usize::from(key[0])];
+        if let Some(until) = shard.entries.get(&key)
+            && live(*until, now)
         {
             return Insert::Replayed;
         }
-        if self
-            .max_entries
-            .is_some_and(|max| state.entries.len() >= max)
-        {
+        if self.is_full(len) {
             return Insert::Full;
         }
-        state.entries.insert(key, keep_until);
+        if shard.entries.insert(key, keep_until).is_none() {
+            state.len += 1;
+        }
+        shard.earliest = shard.earliest.min(keep_until);
         Insert::Fresh
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entries
-            .len()
+        self.lock().len
     }
 
-    /// Heap bytes the table holds: its buckets (key and expiry) plus one control byte each.
+    /// Heap bytes the tables hold: their buckets (key and expiry) plus one control byte
+    /// each, and the shard headers.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let capacity = state.entries.capacity();
-        // hashbrown allocates a power-of-two bucket count at most 8/7 above capacity.
-        let buckets = (capacity * 8 / 7).next_power_of_two().max(4);
-        buckets * (size_of::<(ReplayKey, i64)>() + 1)
+        let state = self.lock();
+        let tables: usize = state.shards.iter().map(Shard::heap_bytes).sum();
+        tables + state.shards.capacity() * size_of::<Shard>()
     }
 }
 
@@ -149,6 +243,55 @@ mod tests {
             Insert::Fresh
         );
         assert_eq!(cache.len(), 1);
+    }
+
+    /// Keys that land in `count` different shards.
+    fn keys_in_distinct_shards(count: usize) -> Vec<ReplayKey> {
+        let mut seen = std::collections::HashSet::new();
+        (0u32..)
+            .map(|i| replay_key(&[&i.to_string()]))
+            .filter(|k| seen.insert(k[0]))
+            .take(count)
+            .collect()
+    }
+
+    #[test]
+    fn full_cache_frees_expired_entries_in_other_shards() {
+        let keys = keys_in_distinct_shards(3);
+        let cache = ReplayCache::new(Some(2));
+        assert_eq!(cache.check_and_insert(keys[0], 10, 0), Insert::Fresh);
+        assert_eq!(cache.check_and_insert(keys[1], 100, 0), Insert::Fresh);
+        // Nothing has expired: refused, and nothing is lost.
+        assert_eq!(cache.check_and_insert(keys[2], 100, 5), Insert::Full);
+        assert_eq!(cache.check_and_insert(keys[1], 100, 5), Insert::Replayed);
+        // keys[0] expired in its own shard; the full path sweeps it out.
+        assert_eq!(cache.check_and_insert(keys[2], 100, 12), Insert::Fresh);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.check_and_insert(keys[1], 100, 12), Insert::Replayed);
+    }
+
+    #[test]
+    fn a_large_cache_is_swept_a_few_shards_per_request() {
+        let cache = ReplayCache::new(None);
+        let keys: Vec<_> = (0..4 * SWEEP_BUDGET)
+            .map(|i| replay_key(&[&i.to_string()]))
+            .collect();
+        for key in &keys {
+            assert_eq!(cache.check_and_insert(*key, 10, 0), Insert::Fresh);
+        }
+        assert_eq!(cache.len(), keys.len());
+        // Once everything has expired, each request cleans only part of the table...
+        let fresh = replay_key(&["fresh"]);
+        assert_eq!(cache.check_and_insert(fresh, 100, 20), Insert::Fresh);
+        let after_one = cache.len();
+        assert!(after_one > 1 && after_one < keys.len(), "{after_one}");
+        // ...and a few more finish the sweep, keeping only the live entry.
+        for i in 0..SHARDS {
+            let replayed = cache.check_and_insert(fresh, 100, 20 + i64::try_from(i).unwrap() % 5);
+            assert_eq!(replayed, Insert::Replayed);
+        }
+        assert_eq!(cache.len(), 1);
+        assert!(cache.heap_bytes() > 0);
     }
 
     #[test]
