@@ -336,7 +336,7 @@ fn criterion_median_ns(name: &str) -> Result<f64> {
 /// This protocol's rows in `docs/performance.md`.
 pub(crate) fn report_rows() -> Vec<Row> {
     let area = "authnzerver envelope";
-    vec![
+    let mut rows = vec![
         Row::new(
             area,
             "seal + open of the recorded `user-login`, serde included (median), against Python's `cryptography` Fernet with `json` and `base64`",
@@ -354,5 +354,15 @@ pub(crate) fn report_rows() -> Vec<Row> {
             Some(("bare primitive", Src::bench("authnz/aes_cbc_hmac_baseline"))),
             Goal::Report,
         ),
-    ]
+    ];
+    for size in ["100", "1024", "4096", "16384", "65536"] {
+        rows.push(Row::new(
+            area,
+            &format!("seal + open of a {size}-byte JSON body, against a bare AES-128-CBC + HMAC-SHA256 of the same bytes"),
+            Src::bench(&format!("authnz_sizes/envelope/{size}")),
+            Some(("bare primitive", Src::bench(&format!("authnz_sizes/bare/{size}")))),
+            Goal::Report,
+        ));
+    }
+    rows
 }

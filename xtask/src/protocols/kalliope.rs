@@ -245,7 +245,7 @@ pub(crate) fn bench(quick: bool) -> Result {
 /// This protocol's rows in `docs/performance.md`.
 pub(crate) fn report_rows() -> Vec<Row> {
     let area = "Kalliope X-authenticate";
-    vec![
+    let mut rows = vec![
         Row::new(
             area,
             "one header from a cached key, against the seed's `Auth.xauth()`",
@@ -262,12 +262,50 @@ pub(crate) fn report_rows() -> Vec<Row> {
         ),
         Row::new(
             area,
-            "verify one valid header (criterion)",
+            "verify one valid header, fresh nonce each (criterion)",
             Src::bench("kalliope_verify/valid_header"),
             None,
             Goal::Report,
         ),
-    ]
+        Row::new(
+            area,
+            "verifications per second on one core, fresh nonce each",
+            Src::figure("kalliope", "verify-per-second"),
+            None,
+            Goal::Report,
+        ),
+        Row::new(
+            area,
+            "replay cache at 1,000,000 live nonces: bytes per entry (resident memory)",
+            Src::figure("kalliope", "replay-rss-bytes-per-entry"),
+            Some((
+                "the structure's own estimate",
+                Src::figure("kalliope", "replay-estimate-bytes-per-entry"),
+            )),
+            Goal::Report,
+        ),
+    ];
+    // Eviction cost must stay flat as the cache fills: each size against 10,000 entries.
+    for size in ["100000", "1000000"] {
+        rows.push(Row::new(
+            area,
+            &format!("one verification with insert and eviction at {size} live entries, against 10000 (criterion)"),
+            Src::bench(&format!("kalliope_replay/insert_evicting/{size}")),
+            Some(("10000 entries", Src::bench("kalliope_replay/insert_evicting/10000"))),
+            Goal::Report,
+        ));
+        rows.push(Row::new(
+            area,
+            &format!("99.9th percentile verification at {size} live entries, against 10000"),
+            Src::figure("kalliope", &format!("replay-p999-verify-{size}")),
+            Some((
+                "10000 entries",
+                Src::figure("kalliope", "replay-p999-verify-10000"),
+            )),
+            Goal::Report,
+        ));
+    }
+    rows
 }
 
 #[cfg(test)]
