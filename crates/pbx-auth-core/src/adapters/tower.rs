@@ -107,11 +107,16 @@ where
         let authenticator = Arc::clone(&self.authenticator);
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            authenticator.authorize(&mut parts, None).await?;
+            // The authenticator records what it used in the extensions; it gets a map of its
+            // own, which is moved (not cloned) into the head kept for `on_response`, while the
+            // caller's extensions travel on with the request.
+            let callers = std::mem::take(&mut parts.extensions);
+            let authorized = authenticator.authorize(&mut parts, None).await;
             let (mut seen, ()) = http::Request::new(()).into_parts();
+            seen.extensions = std::mem::replace(&mut parts.extensions, callers);
+            authorized?;
             seen.method = parts.method.clone();
             seen.uri = parts.uri.clone();
-            seen.extensions = parts.extensions.clone();
             let response = ready
                 .call(http::Request::from_parts(parts, body))
                 .await

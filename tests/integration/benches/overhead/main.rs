@@ -112,25 +112,30 @@ fn measure<P, PF, A, AF>(
 
     let (rounds, batch) = match mode() {
         Mode::Test => (1, 1),
-        Mode::Quick => (7, 20),
-        Mode::Full => (31, 50),
+        Mode::Quick => (11, 20),
+        Mode::Full => (61, 50),
     };
     for n in CONCURRENCY {
         let batch = (batch / u32::try_from(n).unwrap_or(1).min(8)).max(1);
-        let (mut plain, mut auth) = (Vec::new(), Vec::new());
+        let (mut plain, mut auth, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
-            // Alternate which goes first so neither always meets a warmer machine.
-            if round % 2 == 0 {
-                plain.push(time_batch(rt, n, batch, &pair.plain));
-                auth.push(time_batch(rt, n, batch, &pair.auth));
+            // Alternate which goes first so neither always meets a warmer machine, and
+            // compare neighbours: the ratio of each round cancels slow drift.
+            let (p, a) = if round % 2 == 0 {
+                let p = time_batch(rt, n, batch, &pair.plain);
+                (p, time_batch(rt, n, batch, &pair.auth))
             } else {
-                auth.push(time_batch(rt, n, batch, &pair.auth));
-                plain.push(time_batch(rt, n, batch, &pair.plain));
-            }
+                let a = time_batch(rt, n, batch, &pair.auth);
+                (time_batch(rt, n, batch, &pair.plain), a)
+            };
+            plain.push(p);
+            auth.push(a);
+            ratios.push(a / p);
         }
         let name = format!("{scheme}/{}/c{n}", pair.transport);
         println!("figure overhead {name}/auth: {:.0} ns", median(auth));
         println!("figure overhead {name}/plain: {:.0} ns", median(plain));
+        println!("figure overhead {name}/ratio: {:.4} x", median(ratios));
     }
 }
 
