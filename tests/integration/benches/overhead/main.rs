@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout)] // the figure lines are this binary's output
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -49,13 +50,24 @@ fn mode() -> Mode {
     }
 }
 
-/// Runs `n` copies of `one` concurrently and waits for all.
+/// Runs `n` copies of `one` concurrently, each as its own task (as a server handling `n`
+/// requests at once would), and waits for all.
 async fn fan_out<F, Fut>(n: usize, one: &F)
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = ()>,
+    Fut: Future<Output = ()> + Send + 'static,
 {
-    futures_util::future::join_all((0..n).map(|_| one())).await;
+    if n == 1 {
+        one().await;
+        return;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        tasks.spawn(one());
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("request task");
+    }
 }
 
 /// One authenticated request and its unauthenticated twin, over one transport.
@@ -69,7 +81,7 @@ struct Pair<P, A> {
 fn time_batch<F, Fut>(rt: &tokio::runtime::Runtime, n: usize, batch: u32, one: &F) -> f64
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = ()>,
+    Fut: Future<Output = ()> + Send + 'static,
 {
     let start = Instant::now();
     rt.block_on(async {
@@ -92,9 +104,9 @@ fn measure<P, PF, A, AF>(
     pair: &Pair<P, A>,
 ) where
     P: Fn() -> PF,
-    PF: Future<Output = ()>,
+    PF: Future<Output = ()> + Send + 'static,
     A: Fn() -> AF,
-    AF: Future<Output = ()>,
+    AF: Future<Output = ()> + Send + 'static,
 {
     let mut group = c.benchmark_group(format!("overhead/{scheme}"));
     group.measurement_time(Duration::from_secs(3));
@@ -146,21 +158,27 @@ fn bench_scheme(
     scheme: &str,
     auth: &SharedAuthenticator,
 ) {
-    let url = format!("{}/bench", server.url());
+    let url: Arc<str> = format!("{}/bench", server.url()).into();
     let uri: http::Uri = url.parse().expect("uri");
     let client = reqwest::Client::new();
 
     let reqwest_pair = Pair {
         transport: "reqwest",
-        plain: || async {
-            let req = client.get(&url).build().expect("request");
-            let res = client.execute(req).await.expect("send");
-            black_box(res.bytes().await.expect("body"));
+        plain: || {
+            let (client, url) = (client.clone(), Arc::clone(&url));
+            async move {
+                let req = client.get(&*url).build().expect("request");
+                let res = client.execute(req).await.expect("send");
+                black_box(res.bytes().await.expect("body"));
+            }
         },
-        auth: || async {
-            let req = client.get(&url).build().expect("request");
-            let res = execute(&client, auth, req).await.expect("send");
-            black_box(res.bytes().await.expect("body"));
+        auth: || {
+            let (client, url, auth) = (client.clone(), Arc::clone(&url), auth.clone());
+            async move {
+                let req = client.get(&*url).build().expect("request");
+                let res = execute(&client, &auth, req).await.expect("send");
+                black_box(res.bytes().await.expect("body"));
+            }
         },
     };
     measure(c, rt, scheme, &reqwest_pair);
@@ -171,13 +189,19 @@ fn bench_scheme(
     let without = reqwest_middleware::ClientBuilder::new(client.clone()).build();
     let middleware_pair = Pair {
         transport: "middleware",
-        plain: || async {
-            let res = without.get(&url).send().await.expect("send");
-            black_box(res.bytes().await.expect("body"));
+        plain: || {
+            let (client, url) = (without.clone(), Arc::clone(&url));
+            async move {
+                let res = client.get(&*url).send().await.expect("send");
+                black_box(res.bytes().await.expect("body"));
+            }
         },
-        auth: || async {
-            let res = with_auth.get(&url).send().await.expect("send");
-            black_box(res.bytes().await.expect("body"));
+        auth: || {
+            let (client, url) = (with_auth.clone(), Arc::clone(&url));
+            async move {
+                let res = client.get(&*url).send().await.expect("send");
+                black_box(res.bytes().await.expect("body"));
+            }
         },
     };
     measure(c, rt, scheme, &middleware_pair);
@@ -189,19 +213,21 @@ fn bench_scheme(
         .service(hyper.clone());
     let tower_pair = Pair {
         transport: "tower",
-        plain: || async {
-            let req = http::Request::get(uri.clone())
-                .body(Empty::new())
-                .expect("request");
-            let res = hyper.clone().call(req).await.expect("send");
-            black_box(res.into_body().collect().await.expect("body"));
+        plain: || {
+            let (mut service, uri) = (hyper.clone(), uri.clone());
+            async move {
+                let req = http::Request::get(uri).body(Empty::new()).expect("request");
+                let res = service.call(req).await.expect("send");
+                black_box(res.into_body().collect().await.expect("body"));
+            }
         },
-        auth: || async {
-            let req = http::Request::get(uri.clone())
-                .body(Empty::new())
-                .expect("request");
-            let res = layered.clone().oneshot(req).await.expect("send");
-            black_box(res.into_body().collect().await.expect("body"));
+        auth: || {
+            let (service, uri) = (layered.clone(), uri.clone());
+            async move {
+                let req = http::Request::get(uri).body(Empty::new()).expect("request");
+                let res = service.oneshot(req).await.expect("send");
+                black_box(res.into_body().collect().await.expect("body"));
+            }
         },
     };
     measure(c, rt, scheme, &tower_pair);
