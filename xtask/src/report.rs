@@ -132,6 +132,19 @@ fn overhead_rows() -> Vec<Row> {
                     None,
                     Goal::AtMost(1.05),
                 ));
+                rows.push(Row::new(
+                    "Authentication overhead per request (in-process mock)",
+                    &format!(
+                        "{scheme} via {transport}, concurrency {n}: the authenticator's own work \
+                         (authenticated / the same request with its credential header preset)"
+                    ),
+                    Src::figure(
+                        "overhead",
+                        &format!("{scheme}/{transport}/c{n}/ratio_preset"),
+                    ),
+                    None,
+                    Goal::Report,
+                ));
             }
         }
     }

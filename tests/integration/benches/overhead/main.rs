@@ -5,8 +5,10 @@
 //! Criterion measures each variant on its own. Because a few percent is the figure of
 //! interest and a shared machine drifts by more than that between two benchmarks, the
 //! binary then measures every pair interleaved (plain, authenticated, plain, ... in
-//! alternating order) and prints the medians as `figure overhead ...` lines; the report's
-//! ratios come from those.
+//! rotating order) and prints the medians as `figure overhead ...` lines; the report's
+//! ratios come from those. A third variant sends the plain request with the credential
+//! header preset, which separates the cost of carrying a credential on the wire (paid by
+//! the server as much as the client) from the work of the authenticator itself.
 
 #![allow(clippy::print_stdout)] // the figure lines are this binary's output
 
@@ -70,7 +72,8 @@ where
     }
 }
 
-/// One authenticated request and its unauthenticated twin, over one transport.
+/// One authenticated request and its unauthenticated twin, over one transport. `plain(true)`
+/// sends the twin with the credential header preset.
 struct Pair<P, A> {
     transport: &'static str,
     plain: P,
@@ -103,7 +106,7 @@ fn measure<P, PF, A, AF>(
     scheme: &str,
     pair: &Pair<P, A>,
 ) where
-    P: Fn() -> PF,
+    P: Fn(bool) -> PF,
     PF: Future<Output = ()> + Send + 'static,
     A: Fn() -> AF,
     AF: Future<Output = ()> + Send + 'static,
@@ -116,8 +119,9 @@ fn measure<P, PF, A, AF>(
         group.bench_function(id("auth"), |b| {
             b.to_async(rt).iter(|| fan_out(n, &pair.auth));
         });
+        let plain_one = || (pair.plain)(false);
         group.bench_function(id("plain"), |b| {
-            b.to_async(rt).iter(|| fan_out(n, &pair.plain));
+            b.to_async(rt).iter(|| fan_out(n, &plain_one));
         });
     }
     group.finish();
@@ -129,25 +133,38 @@ fn measure<P, PF, A, AF>(
     };
     for n in CONCURRENCY {
         let batch = (batch / u32::try_from(n).unwrap_or(1).min(8)).max(1);
-        let (mut plain, mut auth, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let plain_one = || (pair.plain)(false);
+        let preset_one = || (pair.plain)(true);
+        let (mut plain, mut preset, mut auth) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ratios, mut ratios_preset) = (Vec::new(), Vec::new());
         for round in 0..rounds {
-            // Alternate which goes first so neither always meets a warmer machine, and
-            // compare neighbours: the ratio of each round cancels slow drift.
-            let (p, a) = if round % 2 == 0 {
-                let p = time_batch(rt, n, batch, &pair.plain);
-                (p, time_batch(rt, n, batch, &pair.auth))
-            } else {
-                let a = time_batch(rt, n, batch, &pair.auth);
-                (time_batch(rt, n, batch, &pair.plain), a)
-            };
+            // Rotate which goes first so none always meets a warmer machine, and compare
+            // neighbours: the ratio of each round cancels slow drift.
+            let mut times = [0.0; 3];
+            for k in 0..3 {
+                let which = (round + k) % 3;
+                times[which] = match which {
+                    0 => time_batch(rt, n, batch, &plain_one),
+                    1 => time_batch(rt, n, batch, &preset_one),
+                    _ => time_batch(rt, n, batch, &pair.auth),
+                };
+            }
+            let [p, h, a] = times;
             plain.push(p);
+            preset.push(h);
             auth.push(a);
             ratios.push(a / p);
+            ratios_preset.push(a / h);
         }
         let name = format!("{scheme}/{}/c{n}", pair.transport);
         println!("figure overhead {name}/auth: {:.0} ns", median(auth));
         println!("figure overhead {name}/plain: {:.0} ns", median(plain));
+        println!("figure overhead {name}/preset: {:.0} ns", median(preset));
         println!("figure overhead {name}/ratio: {:.4} x", median(ratios));
+        println!(
+            "figure overhead {name}/ratio_preset: {:.4} x",
+            median(ratios_preset)
+        );
     }
 }
 
@@ -157,6 +174,7 @@ fn bench_scheme(
     server: &MockServer,
     scheme: &str,
     auth: &SharedAuthenticator,
+    preset: &http::HeaderMap,
 ) {
     let url: Arc<str> = format!("{}/bench", server.url()).into();
     let uri: http::Uri = url.parse().expect("uri");
@@ -164,10 +182,15 @@ fn bench_scheme(
 
     let reqwest_pair = Pair {
         transport: "reqwest",
-        plain: || {
+        plain: |with_header: bool| {
             let (client, url) = (client.clone(), Arc::clone(&url));
+            let headers = if with_header {
+                preset.clone()
+            } else {
+                http::HeaderMap::new()
+            };
             async move {
-                let req = client.get(&*url).build().expect("request");
+                let req = client.get(&*url).headers(headers).build().expect("request");
                 let res = client.execute(req).await.expect("send");
                 black_box(res.bytes().await.expect("body"));
             }
@@ -189,10 +212,20 @@ fn bench_scheme(
     let without = reqwest_middleware::ClientBuilder::new(client.clone()).build();
     let middleware_pair = Pair {
         transport: "middleware",
-        plain: || {
+        plain: |with_header: bool| {
             let (client, url) = (without.clone(), Arc::clone(&url));
+            let headers = if with_header {
+                preset.clone()
+            } else {
+                http::HeaderMap::new()
+            };
             async move {
-                let res = client.get(&*url).send().await.expect("send");
+                let res = client
+                    .get(&*url)
+                    .headers(headers)
+                    .send()
+                    .await
+                    .expect("send");
                 black_box(res.bytes().await.expect("body"));
             }
         },
@@ -213,10 +246,16 @@ fn bench_scheme(
         .service(hyper.clone());
     let tower_pair = Pair {
         transport: "tower",
-        plain: || {
+        plain: |with_header: bool| {
             let (mut service, uri) = (hyper.clone(), uri.clone());
+            let headers = if with_header {
+                preset.clone()
+            } else {
+                http::HeaderMap::new()
+            };
             async move {
-                let req = http::Request::get(uri).body(Empty::new()).expect("request");
+                let mut req = http::Request::get(uri).body(Empty::new()).expect("request");
+                *req.headers_mut() = headers;
                 let res = service.call(req).await.expect("send");
                 black_box(res.into_body().collect().await.expect("body"));
             }
@@ -244,11 +283,12 @@ fn main() {
     server.set_recording(false);
     let (_peers, schemes) = rt.block_on(async { schemes::all() });
     for (scheme, auth) in &schemes {
-        // Warm the cache so the figures are the cached path.
+        // Warm the cache so the figures are the cached path; the headers it wrote are the
+        // preset credential of the third variant.
         let (mut parts, ()) = http::Request::new(()).into_parts();
         rt.block_on(auth.authorize(&mut parts, None))
             .expect("warm the cache");
-        bench_scheme(&mut c, &rt, &server, scheme, auth);
+        bench_scheme(&mut c, &rt, &server, scheme, auth, &parts.headers);
     }
     c.final_summary();
 }
