@@ -3,6 +3,8 @@
 //! The layer authorizes the head only (`body = None`): request bodies are streams here.
 //! It does not resend after a 401, because a body stream cannot be replayed; it does report
 //! the response to the authenticator, so the next request uses a fresh credential.
+//! The authenticator works on an extension map of its own: the caller's extensions go on
+//! to the inner service untouched, and what the authenticator records stays with it.
 
 use std::fmt;
 use std::future::Future;
