@@ -12,6 +12,9 @@ use sipgate_oauth::{
 };
 use url::Url;
 
+mod common;
+use common::{agent, browser};
+
 const LONG: Duration = Duration::from_secs(60);
 
 fn config(mock: &MockServer) -> Config {
@@ -29,35 +32,6 @@ fn config(mock: &MockServer) -> Config {
         .unwrap()
         .with_revocation_url(&format!("{base}/revoke"))
         .unwrap()
-}
-
-fn agent() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
-/// A scripted browser: follows the authorization URL (redirects and cookies) into the
-/// loopback listener, and hands back the final page.
-type Pages = tokio::sync::mpsc::UnboundedReceiver<(u16, String)>;
-
-fn browser(
-    url_tweak: impl Fn(&mut Url) + Send + Sync + 'static,
-) -> (impl Fn(&Url) -> Result<(), String> + Send + Sync, Pages) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let open = move |url: &Url| {
-        let mut url = url.clone();
-        url_tweak(&mut url);
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let response = agent().get(url).send().await.unwrap();
-            let status = response.status().as_u16();
-            let _ = tx.send((status, response.text().await.unwrap()));
-        });
-        Ok(())
-    };
-    (open, rx)
 }
 
 #[tokio::test]

@@ -17,6 +17,9 @@ use sipgate_oauth::{
 };
 use url::Url;
 
+mod common;
+use common::{agent, browser};
+
 const LONG: Duration = Duration::from_secs(60);
 /// The server's lifetimes as xtask starts it (`ACCESS_TOKEN_TTL`, `AUTH_CODE_TTL`).
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(4);
@@ -48,37 +51,6 @@ fn config((id, secret): (&str, &str)) -> Config {
         .unwrap()
         .with_revocation_url(&format!("{issuer}/token/revocation"))
         .unwrap()
-}
-
-/// A fresh cookie jar per browser: a shared one would give single sign-on.
-fn agent() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .timeout(LONG)
-        .build()
-        .unwrap()
-}
-
-type Pages = tokio::sync::mpsc::UnboundedReceiver<(u16, String)>;
-
-/// The scripted browser: follows the authorization URL through the provider's
-/// interaction redirects (cookies kept) into the loopback listener.
-fn browser(
-    tweak: impl Fn(&mut Url) + Send + Sync + 'static,
-) -> (impl Fn(&Url) -> Result<(), String> + Send + Sync, Pages) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let open = move |url: &Url| {
-        let mut url = url.clone();
-        tweak(&mut url);
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let response = agent().get(url).send().await.unwrap();
-            let status = response.status().as_u16();
-            let _ = tx.send((status, response.text().await.unwrap()));
-        });
-        Ok(())
-    };
-    (open, rx)
 }
 
 fn replace_param(url: &mut Url, name: &str, value: &str) {
