@@ -8,7 +8,8 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use pbx_auth_core::nonce::SharedNonceSource;
 use pbx_auth_core::{
-    AuthAction, Authenticator, Cached, NonceSource, SharedClock, SkewAdjustedClock, TokenCache,
+    AuthAction, Authenticator, Cached, NonceSource, Receipt, SharedClock, SkewAdjustedClock,
+    TokenCache,
 };
 use url::Url;
 
@@ -139,16 +140,33 @@ impl Authenticator for KalliopeAuthenticator {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<(), pbx_auth_core::Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Receipt, pbx_auth_core::Error>> + Send + 'a {
         self.inner.authorize(parts, body)
     }
 
-    fn on_response(&self, request: &Parts, status: StatusCode, headers: &HeaderMap) -> AuthAction {
+    fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, pbx_auth_core::Error>> {
+        self.inner.authorize_now(parts, body)
+    }
+
+    fn reads_uri(&self) -> bool {
+        self.inner.reads_uri()
+    }
+
+    fn on_response(
+        &self,
+        receipt: &Receipt,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> AuthAction {
         if !self.is_refusal(status) {
             return AuthAction::Done;
         }
         // The core treats only 401 as a refusal; a 403 we count as one is passed on as such.
         self.inner
-            .on_response(request, StatusCode::UNAUTHORIZED, headers)
+            .on_response(receipt, StatusCode::UNAUTHORIZED, headers)
     }
 }

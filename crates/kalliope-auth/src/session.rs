@@ -447,7 +447,7 @@ impl Session {
             let signer = auth
                 .as_deref()
                 .filter(|_| url.origin() == self.base.origin());
-            let parts = match signer {
+            let receipt = match signer {
                 Some(a) => Some(
                     authorize_reqwest(a, &mut request)
                         .await
@@ -461,7 +461,7 @@ impl Session {
                 .await
                 .map_err(Error::from_reqwest)?;
             let status = response.status();
-            if let (Some(a), Some(parts)) = (signer, &parts)
+            if let (Some(a), Some(receipt)) = (signer, &receipt)
                 && a.is_refusal(status)
             {
                 if retried {
@@ -469,7 +469,7 @@ impl Session {
                         status: status.as_u16(),
                     });
                 }
-                if a.on_response(parts, status, response.headers()) == AuthAction::RetryOnce {
+                if a.on_response(receipt, status, response.headers()) == AuthAction::RetryOnce {
                     retried = true;
                     continue;
                 }

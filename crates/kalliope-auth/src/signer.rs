@@ -155,6 +155,11 @@ impl RequestSigner<SigningKey> for XAuthSigner {
         &HEADER
     }
 
+    /// The digest covers the nonce, the time and the key, never the request target.
+    fn reads_uri(&self) -> bool {
+        false
+    }
+
     fn sign(
         &self,
         credential: &SigningKey,

@@ -67,7 +67,7 @@ fn reqwest_service(
     http::Request<String>,
     Response = http::Response<bytes::Bytes>,
     Error = reqwest::Error,
-    Future = impl Send,
+    Future = impl Future<Output = Result<http::Response<bytes::Bytes>, reqwest::Error>> + Send,
 > + Clone {
     tower::service_fn(move |req: http::Request<String>| {
         let client = client.clone();

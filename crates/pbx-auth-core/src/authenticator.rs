@@ -1,5 +1,6 @@
 //! [`Authenticator`]: the one trait transports see, its object-safe twin, and [`Cached`].
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +27,47 @@ pub enum AuthAction {
     RetryOnce,
 }
 
+/// What authorizing one request used. The transport keeps it beside the request and hands
+/// it back with the response, so a refusal is pinned on the credential that was actually
+/// sent, never on a newer one that arrived meanwhile.
+///
+/// It shares the credential (an `Arc`), so making one costs no allocation. `Debug` shows
+/// only whether something was recorded.
+#[derive(Clone, Default)]
+pub struct Receipt(Option<Arc<dyn Any + Send + Sync>>);
+
+impl Receipt {
+    /// A receipt recording nothing: the request was left as the caller made it, or the
+    /// authenticator keeps no per-request state.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// A receipt recording `used`.
+    pub fn new<T: Any + Send + Sync>(used: Arc<T>) -> Self {
+        Self(Some(used))
+    }
+
+    /// What was recorded, if it is a `T`.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.0.clone().and_then(|used| used.downcast().ok())
+    }
+
+    /// Whether anything was recorded.
+    pub fn is_some(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Debug for Receipt {
+    // What is recorded is usually a credential.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receipt")
+            .field("recorded", &self.is_some())
+            .finish()
+    }
+}
+
 /// Authenticates requests: async, because getting the credential may need I/O.
 pub trait Authenticator: Send + Sync + fmt::Debug {
     /// Adds authentication to a request. A request that already carries this scheme's
@@ -34,13 +76,36 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
+    ) -> impl Future<Output = Result<Receipt, Error>> + Send + 'a;
 
-    /// Looks at the response to a request this authenticator authorized (`request` is that
-    /// request's head as authorized). The default never retries.
+    /// Authorizes at once when that needs no waiting (typically: the credential is cached
+    /// and fresh), and returns `None`, with `parts` untouched, when [`authorize`] has work
+    /// to do. It must never block.
+    ///
+    /// [`SharedAuthenticator`] tries it first, so the common case costs no boxed future.
+    /// The default always returns `None`.
+    ///
+    /// [`authorize`]: Authenticator::authorize
+    fn authorize_now(
+        &self,
+        _parts: &mut Parts,
+        _body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, Error>> {
+        None
+    }
+
+    /// Whether authorizing reads `parts.uri`. When it is `false`, transports that would
+    /// have to build a `Uri` for it (the reqwest adapters) leave `/` there instead. The
+    /// default is `true`.
+    fn reads_uri(&self) -> bool {
+        true
+    }
+
+    /// Looks at the response to a request this authenticator authorized, with the
+    /// [`Receipt`] its authorization returned. The default never retries.
     fn on_response(
         &self,
-        _request: &Parts,
+        _receipt: &Receipt,
         _status: StatusCode,
         _headers: &HeaderMap,
     ) -> AuthAction {
@@ -53,12 +118,29 @@ impl<A: Authenticator + ?Sized> Authenticator for Arc<A> {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Receipt, Error>> + Send + 'a {
         (**self).authorize(parts, body)
     }
 
-    fn on_response(&self, request: &Parts, status: StatusCode, headers: &HeaderMap) -> AuthAction {
-        (**self).on_response(request, status, headers)
+    fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, Error>> {
+        (**self).authorize_now(parts, body)
+    }
+
+    fn reads_uri(&self) -> bool {
+        (**self).reads_uri()
+    }
+
+    fn on_response(
+        &self,
+        receipt: &Receipt,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> AuthAction {
+        (**self).on_response(receipt, status, headers)
     }
 }
 
@@ -78,12 +160,22 @@ pub trait DynAuthenticator: private::Sealed + Send + Sync + fmt::Debug {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> BoxFuture<'a, Result<(), Error>>;
+    ) -> BoxFuture<'a, Result<Receipt, Error>>;
+
+    /// [`Authenticator::authorize_now`].
+    fn authorize_now_dyn(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, Error>>;
+
+    /// [`Authenticator::reads_uri`].
+    fn reads_uri_dyn(&self) -> bool;
 
     /// [`Authenticator::on_response`].
     fn on_response_dyn(
         &self,
-        request: &Parts,
+        receipt: &Receipt,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> AuthAction;
@@ -96,17 +188,29 @@ impl<T: Authenticator> DynAuthenticator for T {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    ) -> BoxFuture<'a, Result<Receipt, Error>> {
         Box::pin(self.authorize(parts, body))
+    }
+
+    fn authorize_now_dyn(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, Error>> {
+        self.authorize_now(parts, body)
+    }
+
+    fn reads_uri_dyn(&self) -> bool {
+        self.reads_uri()
     }
 
     fn on_response_dyn(
         &self,
-        request: &Parts,
+        receipt: &Receipt,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> AuthAction {
-        self.on_response(request, status, headers)
+        self.on_response(receipt, status, headers)
     }
 }
 
@@ -128,26 +232,34 @@ impl fmt::Debug for SharedAuthenticator {
 }
 
 impl Authenticator for SharedAuthenticator {
-    fn authorize<'a>(
-        &'a self,
-        parts: &'a mut Parts,
-        body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
-        self.0.authorize_dyn(parts, body)
+    async fn authorize(&self, parts: &mut Parts, body: Option<&[u8]>) -> Result<Receipt, Error> {
+        // The boxed future is made only when the fast path cannot answer: on a warm cache
+        // the allocation and the dynamic poll would be most of the cost of authorizing.
+        match self.0.authorize_now_dyn(parts, body) {
+            Some(done) => done,
+            None => self.0.authorize_dyn(parts, body).await,
+        }
     }
 
-    fn on_response(&self, request: &Parts, status: StatusCode, headers: &HeaderMap) -> AuthAction {
-        self.0.on_response_dyn(request, status, headers)
+    fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, Error>> {
+        self.0.authorize_now_dyn(parts, body)
     }
-}
 
-/// Records, in the request's extensions, which credential authorized it, so a 401 can
-/// invalidate exactly that one.
-struct UsedCredential<T>(Arc<T>);
+    fn reads_uri(&self) -> bool {
+        self.0.reads_uri_dyn()
+    }
 
-impl<T> Clone for UsedCredential<T> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
+    fn on_response(
+        &self,
+        receipt: &Receipt,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> AuthAction {
+        self.0.on_response_dyn(receipt, status, headers)
     }
 }
 
@@ -219,30 +331,62 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
     }
 }
 
-impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> {
-    async fn authorize(&self, parts: &mut Parts, body: Option<&[u8]>) -> Result<(), Error> {
-        if parts.headers.contains_key(self.signer.header_name()) {
-            return Ok(());
-        }
-        let token = self.cache.get().await?;
+impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
+    /// Signs with `token` and records it in the receipt.
+    fn sign_with(
+        &self,
+        token: Arc<S::Token>,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Result<Receipt, Error> {
         let ctx = SignContext::new(self.clock.now(), &*self.nonce);
         self.signer.sign(&token, parts, body, &ctx)?;
-        parts.extensions.insert(UsedCredential(token));
-        Ok(())
+        Ok(Receipt::new(token))
+    }
+}
+
+impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> {
+    async fn authorize(&self, parts: &mut Parts, body: Option<&[u8]>) -> Result<Receipt, Error> {
+        if let Some(done) = self.authorize_now(parts, body) {
+            return done;
+        }
+        let token = self.cache.get().await?;
+        self.sign_with(token, parts, body)
     }
 
-    fn on_response(&self, request: &Parts, status: StatusCode, headers: &HeaderMap) -> AuthAction {
+    fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, Error>> {
+        if parts.headers.contains_key(self.signer.header_name()) {
+            // The caller signed this request itself; its credential is not ours to drop.
+            return Some(Ok(Receipt::none()));
+        }
+        let token = self.cache.fresh()?;
+        Some(self.sign_with(token, parts, body))
+    }
+
+    fn reads_uri(&self) -> bool {
+        self.signer.reads_uri()
+    }
+
+    fn on_response(
+        &self,
+        receipt: &Receipt,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> AuthAction {
         if status != StatusCode::UNAUTHORIZED {
             return AuthAction::Done;
         }
-        let Some(used) = request.extensions.get::<UsedCredential<S::Token>>() else {
-            // The caller signed this request itself; its credential is not ours to drop.
+        let Some(used) = receipt.get::<S::Token>() else {
             return AuthAction::Done;
         };
         if let Some(server_now) = headers.get(http::header::DATE).and_then(parse_http_date) {
             self.clock.observe_server_time(server_now);
         }
-        self.cache.invalidate(&used.0);
+        self.cache.invalidate(&used);
         AuthAction::RetryOnce
     }
 }

@@ -278,6 +278,12 @@ impl<S: TokenSource> TokenCache<S> {
         }
     }
 
+    /// The cached token if it is before its refresh point, without fetching or waiting:
+    /// what `get()` would return at once. `None` when `get()` has work to do.
+    pub fn fresh(&self) -> Option<Arc<S::Token>> {
+        self.current_if(|e| e.is_fresh(Instant::now()))
+    }
+
     /// The cached token if it is still valid, without fetching.
     pub fn cached(&self) -> Option<Arc<S::Token>> {
         let now = Instant::now();

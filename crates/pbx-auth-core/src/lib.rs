@@ -13,7 +13,7 @@ pub mod nonce;
 pub mod secret;
 
 pub use authenticator::{
-    AuthAction, Authenticator, BoxFuture, Cached, DynAuthenticator, SharedAuthenticator,
+    AuthAction, Authenticator, BoxFuture, Cached, DynAuthenticator, Receipt, SharedAuthenticator,
 };
 pub use cache::{RefreshPolicy, TokenCache};
 pub use clock::{Clock, FixedClock, SharedClock, SkewAdjustedClock, SystemClock};

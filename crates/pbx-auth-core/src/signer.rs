@@ -1,7 +1,10 @@
 //! Applying a credential to one request: the pure, synchronous [`RequestSigner`].
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
+use std::sync::Arc;
 use std::time::SystemTime;
+
+use arc_swap::ArcSwapOption;
 
 use http::HeaderName;
 use http::HeaderValue;
@@ -34,6 +37,14 @@ pub trait RequestSigner<T: ?Sized>: Send + Sync + Debug {
     /// The header this signer writes. A request that already carries it is left alone.
     fn header_name(&self) -> &HeaderName;
 
+    /// Whether [`sign`](Self::sign) reads the request's URI. Transports that must build a
+    /// `Uri` just for the signer (reqwest keeps a `Url`, so its adapters parse one per
+    /// request) skip that when this is `false` and hand over `/` instead. The default is
+    /// `true`; schemes that sign only a credential, a time and a nonce say `false`.
+    fn reads_uri(&self) -> bool {
+        true
+    }
+
     /// Signs `parts` (and `body`, for schemes that cover it) with `credential`.
     ///
     /// # Errors
@@ -50,19 +61,35 @@ pub trait RequestSigner<T: ?Sized>: Send + Sync + Debug {
 
 /// Puts a token in a header, optionally behind a prefix: `Authorization: Bearer <t>` or
 /// `X-Auth-Token: <t>`. The header is marked sensitive.
-#[derive(Debug, Clone)]
 pub struct HeaderToken {
     name: HeaderName,
     prefix: &'static str,
+    /// The value built for the token seen last. A cached token is signed on every request,
+    /// and building its value anew each time (an allocation and a copy) was most of this
+    /// signer's cost; a clone of the kept value shares its bytes.
+    last: ArcSwapOption<HeaderValue>,
+}
+
+impl Clone for HeaderToken {
+    fn clone(&self) -> Self {
+        Self::custom(self.name.clone(), self.prefix)
+    }
+}
+
+impl Debug for HeaderToken {
+    // The kept value holds a token: it is left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderToken")
+            .field("name", &self.name)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HeaderToken {
     /// `Authorization: Bearer <token>`.
     pub fn bearer() -> Self {
-        Self {
-            name: http::header::AUTHORIZATION,
-            prefix: "Bearer ",
-        }
+        Self::custom(http::header::AUTHORIZATION, "Bearer ")
     }
 
     /// `X-Auth-Token: <token>`, as wazo-auth expects.
@@ -72,7 +99,11 @@ impl HeaderToken {
 
     /// Any header and prefix.
     pub fn custom(name: HeaderName, prefix: &'static str) -> Self {
-        Self { name, prefix }
+        Self {
+            name,
+            prefix,
+            last: ArcSwapOption::empty(),
+        }
     }
 
     /// The header value for `token`, marked sensitive.
@@ -90,11 +121,30 @@ impl HeaderToken {
         value.set_sensitive(true);
         Ok(value)
     }
+
+    /// [`value_for`](Self::value_for), reusing the value built last time when `token` is
+    /// the same. The check compares the bytes, not the address, so a new token that happens
+    /// to live where an old one did is never mistaken for it.
+    fn cached_value_for(&self, token: &str) -> Result<HeaderValue, Error> {
+        if let Some(last) = &*self.last.load() {
+            let bytes = last.as_bytes();
+            if bytes.strip_prefix(self.prefix.as_bytes()) == Some(token.as_bytes()) {
+                return Ok(HeaderValue::clone(last));
+            }
+        }
+        let value = self.value_for(token)?;
+        self.last.store(Some(Arc::new(value.clone())));
+        Ok(value)
+    }
 }
 
 impl<T: AsRef<AccessToken> + ?Sized> RequestSigner<T> for HeaderToken {
     fn header_name(&self) -> &HeaderName {
         &self.name
+    }
+
+    fn reads_uri(&self) -> bool {
+        false
     }
 
     fn sign(
@@ -104,7 +154,7 @@ impl<T: AsRef<AccessToken> + ?Sized> RequestSigner<T> for HeaderToken {
         _body: Option<&[u8]>,
         _ctx: &SignContext<'_>,
     ) -> Result<(), Error> {
-        let value = self.value_for(credential.as_ref().expose_secret())?;
+        let value = self.cached_value_for(credential.as_ref().expose_secret())?;
         parts.headers.insert(self.name.clone(), value);
         Ok(())
     }
@@ -125,6 +175,32 @@ mod tests {
         let value = &parts.headers[http::header::AUTHORIZATION];
         assert_eq!(value, "Bearer abc");
         assert!(value.is_sensitive());
+    }
+
+    #[test]
+    fn a_new_token_gets_a_new_value() {
+        let signer = HeaderToken::bearer();
+        let ctx = SignContext::new(SystemTime::now(), &OsNonce);
+        for token in ["abc", "abc", "abd", "ab", "abc"] {
+            let (mut parts, ()) = http::Request::new(()).into_parts();
+            signer
+                .sign(&AccessToken::new(token), &mut parts, None, &ctx)
+                .unwrap();
+            let value = &parts.headers[http::header::AUTHORIZATION];
+            assert_eq!(value, format!("Bearer {token}").as_str());
+            assert!(value.is_sensitive());
+        }
+    }
+
+    #[test]
+    fn debug_leaves_the_kept_value_out() {
+        let signer = HeaderToken::x_auth_token();
+        let ctx = SignContext::new(SystemTime::now(), &OsNonce);
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        signer
+            .sign(&AccessToken::new("s3cret-token"), &mut parts, None, &ctx)
+            .unwrap();
+        assert!(!format!("{signer:?}").contains("s3cret"));
     }
 
     #[test]

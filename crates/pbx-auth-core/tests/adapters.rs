@@ -239,3 +239,123 @@ async fn tower_layer_works_under_concurrency_limit() {
     assert!(peak.load(Ordering::SeqCst) <= 3, "the limit held");
     assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
 }
+
+/// Refuses the first request with 401 and echoes the rest; `slow_retry` delays the second.
+fn refuse_first_server(slow_retry: Option<Duration>) -> MockServer {
+    let seen = AtomicUsize::new(0);
+    MockServer::start(
+        move |_: &MockRequest| match seen.fetch_add(1, Ordering::SeqCst) {
+            0 => MockResponse::status(401),
+            _ => {
+                if let Some(delay) = slow_retry {
+                    std::thread::sleep(delay);
+                }
+                MockResponse::text(200, "text/plain", "ok")
+            }
+        },
+    )
+}
+
+#[tokio::test]
+async fn the_retry_after_401_is_the_callers_request_again() {
+    for (method, body) in [
+        (http::Method::GET, None),
+        (http::Method::POST, Some("{\"n\":1}")),
+    ] {
+        for via_middleware in [false, true] {
+            let server = refuse_first_server(None);
+            let (auth, source) = authenticator();
+            let url = format!("{}/things?page=2", server.url());
+            let client = reqwest::Client::new();
+            let mut builder = client
+                .request(method.clone(), &url)
+                .header("x-caller", "kept");
+            if let Some(body) = body {
+                builder = builder.body(body);
+            }
+            let response = if via_middleware {
+                let client = reqwest_middleware::ClientBuilder::new(client.clone())
+                    .with(AuthMiddleware::new(auth))
+                    .build();
+                let mut builder = client
+                    .request(method.clone(), &url)
+                    .header("x-caller", "kept");
+                if let Some(body) = body {
+                    builder = builder.body(body);
+                }
+                builder.send().await.unwrap()
+            } else {
+                execute(&client, &auth, builder.build().unwrap())
+                    .await
+                    .unwrap()
+            };
+            assert_eq!(response.status(), 200);
+            assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+            let seen = server.requests_to("/things");
+            assert_eq!(seen.len(), 2, "{method} sent twice");
+            for request in &seen {
+                assert_eq!(request.method, method);
+                assert_eq!(request.query.as_deref(), Some("page=2"));
+                assert_eq!(request.header("x-caller"), Some("kept"));
+                assert_eq!(&request.body[..], body.unwrap_or("").as_bytes());
+            }
+            assert!(seen[0].header("x-sig").unwrap().starts_with("t1."));
+            assert!(seen[1].header("x-sig").unwrap().starts_with("t2."));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_retry_after_401_keeps_the_request_timeout() {
+    let server = refuse_first_server(Some(Duration::from_millis(600)));
+    let (auth, _) = authenticator();
+    let client = reqwest::Client::new();
+    let request = client
+        .get(format!("{}/slow", server.url()))
+        .timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let error = execute(&client, &auth, request).await.unwrap_err();
+    assert_eq!(error.kind(), pbx_auth_core::ErrorKind::Timeout);
+}
+
+#[derive(Debug)]
+struct BadTokenSource;
+
+impl TokenSource for BadTokenSource {
+    type Token = AccessToken;
+    async fn fetch(&self, _: Option<&AccessToken>) -> Result<Issued<AccessToken>, Error> {
+        Ok(Issued::new(AccessToken::new("bad\ntoken"), None))
+    }
+}
+
+#[tokio::test]
+async fn tower_layer_reports_signing_errors_warm_or_cold() {
+    let auth = Cached::new(
+        TokenCache::new(BadTokenSource),
+        pbx_auth_core::HeaderToken::bearer(),
+    );
+    let inner = tower::service_fn(|_: http::Request<String>| async {
+        Ok::<_, Infallible>(http::Response::new(String::new()))
+    });
+    let mut service = ServiceBuilder::new()
+        .layer(AuthLayer::new(auth))
+        .service(inner);
+    // The first call fetches (the waiting path), the second finds the token cached (the
+    // immediate path); both must fail the same way, without the secret in the message.
+    for _ in 0..2 {
+        let request = http::Request::get("http://pbx/")
+            .body(String::new())
+            .unwrap();
+        let error = service
+            .ready()
+            .await
+            .unwrap()
+            .call(request)
+            .await
+            .unwrap_err();
+        let error = error.downcast::<Error>().expect("the core error");
+        assert_eq!(error.kind(), pbx_auth_core::ErrorKind::Signing);
+        assert!(!error.to_string().contains("bad\ntoken"));
+    }
+}

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use pbx_auth_core::{
-    AccessToken, AuthAction, Authenticator, Cached, HeaderToken, Issued, RefreshPolicy, TokenCache,
-    TokenSource,
+    AccessToken, AuthAction, Authenticator, Cached, HeaderToken, Issued, Receipt, RefreshPolicy,
+    TokenCache, TokenSource,
 };
 
 use crate::client::{OAuthClient, TokenSet};
@@ -190,11 +190,28 @@ impl Authenticator for BearerAuth {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<(), pbx_auth_core::Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Receipt, pbx_auth_core::Error>> + Send + 'a {
         self.inner.authorize(parts, body)
     }
 
-    fn on_response(&self, request: &Parts, status: StatusCode, headers: &HeaderMap) -> AuthAction {
-        self.inner.on_response(request, status, headers)
+    fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, pbx_auth_core::Error>> {
+        self.inner.authorize_now(parts, body)
+    }
+
+    fn reads_uri(&self) -> bool {
+        self.inner.reads_uri()
+    }
+
+    fn on_response(
+        &self,
+        receipt: &Receipt,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> AuthAction {
+        self.inner.on_response(receipt, status, headers)
     }
 }

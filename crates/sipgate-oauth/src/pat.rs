@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
-use pbx_auth_core::{Authenticator, ErrorKind, Password};
+use pbx_auth_core::{Authenticator, Password, Receipt};
 
 use crate::error::Error;
 
@@ -16,6 +16,8 @@ use crate::error::Error;
 pub struct PersonalAccessToken {
     id: String,
     token: Password,
+    /// The `Authorization` value, built once: it never changes.
+    header: http::HeaderValue,
 }
 
 impl fmt::Debug for PersonalAccessToken {
@@ -49,9 +51,11 @@ impl PersonalAccessToken {
                 "must be non-empty without control characters",
             ));
         }
+        let header = basic_header(&id, &token)?;
         Ok(Self {
             id,
             token: Password::new(token),
+            header,
         })
     }
 
@@ -71,27 +75,42 @@ impl PersonalAccessToken {
     pub fn id(&self) -> &str {
         &self.id
     }
+}
 
-    fn header(&self) -> Result<http::HeaderValue, pbx_auth_core::Error> {
-        // Plain Basic: sipgate does not form-urlencode the parts first.
-        let credentials = STANDARD.encode(format!("{}:{}", self.id, self.token.expose_secret()));
-        let mut value = http::HeaderValue::try_from(format!("Basic {credentials}"))
-            .map_err(|_| pbx_auth_core::Error::new(ErrorKind::Signing, "invalid header"))?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
+/// `Basic base64(id:token)`, marked sensitive. Plain Basic: sipgate does not
+/// form-urlencode the parts first.
+fn basic_header(id: &str, token: &str) -> Result<http::HeaderValue, Error> {
+    let credentials = STANDARD.encode(format!("{id}:{token}"));
+    let mut value = http::HeaderValue::try_from(format!("Basic {credentials}"))
+        .map_err(|_| Error::config("TOKEN", "cannot be carried in a header"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl Authenticator for PersonalAccessToken {
     async fn authorize<'a>(
         &'a self,
         parts: &'a mut Parts,
-        _body: Option<&'a [u8]>,
-    ) -> Result<(), pbx_auth_core::Error> {
+        body: Option<&'a [u8]>,
+    ) -> Result<Receipt, pbx_auth_core::Error> {
+        self.authorize_now(parts, body)
+            .unwrap_or(Ok(Receipt::none()))
+    }
+
+    fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        _body: Option<&[u8]>,
+    ) -> Option<Result<Receipt, pbx_auth_core::Error>> {
+        // Nothing to wait for: the header is made already.
         if !parts.headers.contains_key(AUTHORIZATION) {
-            parts.headers.insert(AUTHORIZATION, self.header()?);
+            parts.headers.insert(AUTHORIZATION, self.header.clone());
         }
-        Ok(())
+        Some(Ok(Receipt::none()))
+    }
+
+    fn reads_uri(&self) -> bool {
+        false
     }
 }
 

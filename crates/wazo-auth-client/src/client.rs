@@ -356,15 +356,15 @@ impl Client {
         auth: &SharedAuthenticator,
         mut request: reqwest::Request,
     ) -> Result<reqwest::Response, Error> {
-        use pbx_auth_core::adapters::reqwest::authorize_reqwest;
+        use pbx_auth_core::adapters::reqwest::{authorize_reqwest, retry_copy};
         use pbx_auth_core::{AuthAction, Authenticator as _};
-        let pristine = request.try_clone();
-        let parts = authorize_reqwest(auth, &mut request)
+        let pristine = retry_copy(&request);
+        let receipt = authorize_reqwest(auth, &mut request)
             .await
             .map_err(Error::Token)?;
         let response = self.execute(request).await?;
         match (
-            auth.on_response(&parts, response.status(), response.headers()),
+            auth.on_response(&receipt, response.status(), response.headers()),
             pristine,
         ) {
             (AuthAction::RetryOnce, Some(mut again)) => {

@@ -10,7 +10,7 @@
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
-use crate::adapters::reqwest::authorize_reqwest;
+use crate::adapters::reqwest::{authorize_reqwest, retry_copy};
 use crate::authenticator::{AuthAction, Authenticator};
 
 /// Authorizes requests with `A`; after a 401 that `A` answers with
@@ -35,14 +35,14 @@ impl<A: Authenticator + 'static> Middleware for AuthMiddleware<A> {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let pristine = req.try_clone();
-        let parts = authorize_reqwest(&self.authenticator, &mut req)
+        let pristine = retry_copy(&req);
+        let receipt = authorize_reqwest(&self.authenticator, &mut req)
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         let response = next.clone().run(req, extensions).await?;
-        let action = self
-            .authenticator
-            .on_response(&parts, response.status(), response.headers());
+        let action =
+            self.authenticator
+                .on_response(&receipt, response.status(), response.headers());
         match (action, pristine) {
             (AuthAction::RetryOnce, Some(mut again)) => {
                 authorize_reqwest(&self.authenticator, &mut again)

@@ -3,13 +3,15 @@
 
 use std::mem;
 
-use http::request::Parts;
-
-use crate::authenticator::{AuthAction, Authenticator};
+use crate::authenticator::{AuthAction, Authenticator, Receipt};
 use crate::error::{Error, ErrorKind};
 
-/// Authorizes `request` in place and returns the authorized head (what
-/// [`Authenticator::on_response`] wants to see later). On error the request is unchanged.
+/// Authorizes `request` in place and returns the [`Receipt`] that
+/// [`Authenticator::on_response`] wants with the response. On error the request is
+/// unchanged.
+///
+/// The authenticator sees the URL as `parts.uri` only if it
+/// [reads it](Authenticator::reads_uri): parsing it is the dearest step here.
 ///
 /// # Errors
 ///
@@ -18,19 +20,21 @@ use crate::error::{Error, ErrorKind};
 pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
     authenticator: &A,
     request: &mut reqwest::Request,
-) -> Result<Parts, Error> {
+) -> Result<Receipt, Error> {
     let (mut parts, ()) = http::Request::new(()).into_parts();
     parts.method = request.method().clone();
-    parts.uri = request.url().as_str().parse().map_err(|e| {
-        Error::new(ErrorKind::Signing, "the request URL is not a valid URI").with_source(e)
-    })?;
+    if authenticator.reads_uri() {
+        parts.uri = request.url().as_str().parse().map_err(|e| {
+            Error::new(ErrorKind::Signing, "the request URL is not a valid URI").with_source(e)
+        })?;
+    }
     parts.version = request.version();
     parts.headers = mem::take(request.headers_mut());
     let body = request.body().and_then(reqwest::Body::as_bytes);
     let result = authenticator.authorize(&mut parts, body).await;
     // The headers go back whatever happened, so a failed authorization loses nothing.
     *request.headers_mut() = mem::take(&mut parts.headers);
-    result.map(|()| parts)
+    result
 }
 
 /// Sends `request` through `client` with authentication, and after a 401 that the
@@ -46,10 +50,10 @@ pub async fn execute<A: Authenticator + ?Sized>(
     authenticator: &A,
     mut request: reqwest::Request,
 ) -> Result<reqwest::Response, Error> {
-    let pristine = request.try_clone();
-    let parts = authorize_reqwest(authenticator, &mut request).await?;
+    let pristine = retry_copy(&request);
+    let receipt = authorize_reqwest(authenticator, &mut request).await?;
     let response = client.execute(request).await.map_err(transport_error)?;
-    let action = authenticator.on_response(&parts, response.status(), response.headers());
+    let action = authenticator.on_response(&receipt, response.status(), response.headers());
     match (action, pristine) {
         (AuthAction::RetryOnce, Some(mut again)) => {
             authorize_reqwest(authenticator, &mut again).await?;
@@ -57,6 +61,25 @@ pub async fn execute<A: Authenticator + ?Sized>(
         }
         _ => Ok(response),
     }
+}
+
+/// A copy of `request` to send again after a refusal, or `None` when its body is a stream.
+///
+/// `try_clone` costs more than the rest of authorization together, because it also builds
+/// reqwest's per-request settings map even when the request has none. A request without a
+/// body is rebuilt from what reqwest exposes instead: method, URL, headers, version and
+/// timeout, which is everything a reqwest 0.13 request carries.
+pub fn retry_copy(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.body().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    copy.headers_mut().clone_from(request.headers());
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    Some(copy)
 }
 
 /// Maps a reqwest error to a core error without copying its text (which may hold a URL).

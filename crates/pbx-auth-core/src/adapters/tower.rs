@@ -3,8 +3,6 @@
 //! The layer authorizes the head only (`body = None`): request bodies are streams here.
 //! It does not resend after a 401, because a body stream cannot be replayed; it does report
 //! the response to the authenticator, so the next request uses a fresh credential.
-//! The authenticator works on an extension map of its own: the caller's extensions go on
-//! to the inner service untouched, and what the authenticator records stays with it.
 
 use std::fmt;
 use std::future::Future;
@@ -12,10 +10,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::authenticator::Authenticator;
+use crate::authenticator::{Authenticator, Receipt};
 
 /// The error type of [`AuthService`]: the authenticator's or the inner service's, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -95,36 +94,127 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future, A, RB>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        // The service that was polled ready is the one that must be called; a fresh clone
-        // stays behind for the next poll_ready.
+        let (mut parts, body) = request.into_parts();
+        let authenticator = Arc::clone(&self.authenticator);
+        // The common case: the credential is at hand, so the request goes to the service
+        // that was just polled ready, with no clone of it and no boxed future.
+        match authenticator.authorize_now(&mut parts, None) {
+            Some(Ok(receipt)) => {
+                let inner = self.inner.call(http::Request::from_parts(parts, body));
+                return ResponseFuture::sent(inner, authenticator, receipt);
+            }
+            Some(Err(error)) => return ResponseFuture::failed(error.into()),
+            None => {}
+        }
+        // Authorizing has to wait. The service that was polled ready is the one that must
+        // be called; a fresh clone stays behind for the next poll_ready.
         let fresh = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, fresh);
-        let authenticator = Arc::clone(&self.authenticator);
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            // The authenticator records what it used in the extensions; it gets a map of its
-            // own, which is moved (not cloned) into the head kept for `on_response`, while the
-            // caller's extensions travel on with the request.
-            let callers = std::mem::take(&mut parts.extensions);
-            let authorized = authenticator.authorize(&mut parts, None).await;
-            let (mut seen, ()) = http::Request::new(()).into_parts();
-            seen.extensions = std::mem::replace(&mut parts.extensions, callers);
-            authorized?;
-            seen.method = parts.method.clone();
-            seen.uri = parts.uri.clone();
+        ResponseFuture::waiting(Box::pin(async move {
+            let receipt = authenticator.authorize(&mut parts, None).await?;
             let response = ready
                 .call(http::Request::from_parts(parts, body))
                 .await
                 .map_err(Into::into)?;
-            authenticator.on_response(&seen, response.status(), response.headers());
+            authenticator.on_response(&receipt, response.status(), response.headers());
             Ok(response)
-        })
+        }))
+    }
+}
+
+pin_project! {
+    /// The future of [`AuthService`]: the inner service's future when the credential was at
+    /// hand, a boxed one when authorizing had to wait.
+    pub struct ResponseFuture<F, A, RB> {
+        #[pin]
+        state: State<F, A, RB>,
+    }
+}
+
+type Waiting<RB> = Pin<Box<dyn Future<Output = Result<http::Response<RB>, BoxError>> + Send>>;
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, A, RB> {
+        Sent {
+            #[pin]
+            inner: F,
+            authenticator: Arc<A>,
+            receipt: Receipt,
+        },
+        Waiting {
+            future: Waiting<RB>,
+        },
+        Failed {
+            error: Option<BoxError>,
+        },
+    }
+}
+
+impl<F, A, RB> ResponseFuture<F, A, RB> {
+    fn sent(inner: F, authenticator: Arc<A>, receipt: Receipt) -> Self {
+        Self {
+            state: State::Sent {
+                inner,
+                authenticator,
+                receipt,
+            },
+        }
+    }
+
+    fn waiting(future: Waiting<RB>) -> Self {
+        Self {
+            state: State::Waiting { future },
+        }
+    }
+
+    fn failed(error: BoxError) -> Self {
+        Self {
+            state: State::Failed { error: Some(error) },
+        }
+    }
+}
+
+impl<F, A, RB> fmt::Debug for ResponseFuture<F, A, RB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, E, A, RB> Future for ResponseFuture<F, A, RB>
+where
+    F: Future<Output = Result<http::Response<RB>, E>>,
+    E: Into<BoxError>,
+    A: Authenticator,
+{
+    type Output = Result<http::Response<RB>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Sent {
+                inner,
+                authenticator,
+                receipt,
+            } => {
+                let response = match inner.poll(cx) {
+                    Poll::Ready(Ok(response)) => response,
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
+                    Poll::Pending => return Poll::Pending,
+                };
+                authenticator.on_response(receipt, response.status(), response.headers());
+                Poll::Ready(Ok(response))
+            }
+            StateProj::Waiting { future } => future.as_mut().poll(cx),
+            StateProj::Failed { error } => Poll::Ready(Err(error
+                .take()
+                .unwrap_or_else(|| "the response future was polled after it completed".into()))),
+        }
     }
 }
