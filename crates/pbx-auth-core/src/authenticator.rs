@@ -31,39 +31,69 @@ pub enum AuthAction {
 /// it back with the response, so a refusal is pinned on the credential that was actually
 /// sent, never on a newer one that arrived meanwhile.
 ///
-/// It shares the credential (an `Arc`), so making one costs no allocation. `Debug` shows
-/// only whether something was recorded.
+/// Making one costs no allocation: it holds a serial number, or a shared (`Arc`)
+/// credential. `Debug` shows only what kind of thing was recorded.
 #[derive(Clone, Default)]
-pub struct Receipt(Option<Arc<dyn Any + Send + Sync>>);
+pub struct Receipt(Recorded);
+
+#[derive(Clone, Default)]
+enum Recorded {
+    #[default]
+    Nothing,
+    Serial(u64),
+    Shared(Arc<dyn Any + Send + Sync>),
+}
 
 impl Receipt {
     /// A receipt recording nothing: the request was left as the caller made it, or the
     /// authenticator keeps no per-request state.
     pub fn none() -> Self {
-        Self(None)
+        Self(Recorded::Nothing)
     }
 
     /// A receipt recording `used`.
     pub fn new<T: Any + Send + Sync>(used: Arc<T>) -> Self {
-        Self(Some(used))
+        Self(Recorded::Shared(used))
     }
 
-    /// What was recorded, if it is a `T`.
+    /// A receipt recording a serial number, such as [`TokenCache::with_fresh`] reports. It
+    /// is the cheapest receipt: nothing shared is touched to make or drop it.
+    pub fn from_serial(serial: u64) -> Self {
+        Self(Recorded::Serial(serial))
+    }
+
+    /// The credential recorded with [`new`](Self::new), if it is a `T`.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.0.clone().and_then(|used| used.downcast().ok())
+        match &self.0 {
+            Recorded::Shared(used) => Arc::clone(used).downcast().ok(),
+            _ => None,
+        }
+    }
+
+    /// The serial number recorded with [`from_serial`](Self::from_serial).
+    pub fn serial(&self) -> Option<u64> {
+        match self.0 {
+            Recorded::Serial(serial) => Some(serial),
+            _ => None,
+        }
     }
 
     /// Whether anything was recorded.
     pub fn is_some(&self) -> bool {
-        self.0.is_some()
+        !matches!(self.0, Recorded::Nothing)
     }
 }
 
 impl fmt::Debug for Receipt {
-    // What is recorded is usually a credential.
+    // What is recorded is usually a credential: only its kind is shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let recorded = match self.0 {
+            Recorded::Nothing => "nothing",
+            Recorded::Serial(_) => "serial",
+            Recorded::Shared(_) => "credential",
+        };
         f.debug_struct("Receipt")
-            .field("recorded", &self.is_some())
+            .field("recorded", &recorded)
             .finish()
     }
 }
@@ -332,16 +362,10 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
 }
 
 impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
-    /// Signs with `token` and records it in the receipt.
-    fn sign_with(
-        &self,
-        token: Arc<S::Token>,
-        parts: &mut Parts,
-        body: Option<&[u8]>,
-    ) -> Result<Receipt, Error> {
+    /// Signs `parts` with `token`.
+    fn sign(&self, token: &S::Token, parts: &mut Parts, body: Option<&[u8]>) -> Result<(), Error> {
         let ctx = SignContext::new(self.clock.now(), &*self.nonce);
-        self.signer.sign(&token, parts, body, &ctx)?;
-        Ok(Receipt::new(token))
+        self.signer.sign(token, parts, body, &ctx)
     }
 }
 
@@ -350,8 +374,11 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> 
         if let Some(done) = self.authorize_now(parts, body) {
             return done;
         }
+        // A soft-stale token, served while a refresh runs, is not fresh enough for the fast
+        // path: the receipt then holds the token itself.
         let token = self.cache.get().await?;
-        self.sign_with(token, parts, body)
+        self.sign(&token, parts, body)?;
+        Ok(Receipt::new(token))
     }
 
     fn authorize_now(
@@ -363,8 +390,12 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> 
             // The caller signed this request itself; its credential is not ours to drop.
             return Some(Ok(Receipt::none()));
         }
-        let token = self.cache.fresh()?;
-        Some(self.sign_with(token, parts, body))
+        // Borrowed, and named by its serial number: no reference count is written, so
+        // threads signing at once do not contend on the token.
+        self.cache.with_fresh(|token, serial| {
+            self.sign(token, parts, body)
+                .map(|()| Receipt::from_serial(serial))
+        })
     }
 
     fn reads_uri(&self) -> bool {
@@ -380,13 +411,17 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> 
         if status != StatusCode::UNAUTHORIZED {
             return AuthAction::Done;
         }
-        let Some(used) = receipt.get::<S::Token>() else {
+        if !receipt.is_some() {
             return AuthAction::Done;
-        };
+        }
         if let Some(server_now) = headers.get(http::header::DATE).and_then(parse_http_date) {
             self.clock.observe_server_time(server_now);
         }
-        self.cache.invalidate(&used);
+        if let Some(serial) = receipt.serial() {
+            self.cache.invalidate_serial(serial);
+        } else if let Some(used) = receipt.get::<S::Token>() {
+            self.cache.invalidate(&used);
+        }
         AuthAction::RetryOnce
     }
 }

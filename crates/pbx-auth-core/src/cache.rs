@@ -14,6 +14,7 @@
 //! which matters for servers that rotate refresh tokens.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard};
 use std::time::Duration;
 
@@ -125,6 +126,8 @@ fn unit_random() -> f64 {
 
 struct Entry<T> {
     token: Arc<T>,
+    /// Unique among the tokens this cache published: a cheap, copyable name for this one.
+    serial: u64,
     expires_at: Option<Instant>,
     refresh_at: Option<Instant>,
 }
@@ -152,6 +155,8 @@ struct Inner<S: TokenSource> {
     /// The last failure, touched only off the fast path.
     failure: StdMutex<Option<Failure>>,
     refresh: Arc<Mutex<()>>,
+    /// The serial number of the last published token.
+    serials: AtomicU64,
 }
 
 impl<S: TokenSource> Inner<S> {
@@ -174,6 +179,7 @@ impl<S: TokenSource> Inner<S> {
         let token = Arc::new(issued.token);
         let entry = Entry {
             token: Arc::clone(&token),
+            serial: self.serials.fetch_add(1, Ordering::Relaxed) + 1,
             expires_at: lifetime.map(|l| issued.received_at + l),
             refresh_at: lifetime.map(|l| self.policy.refresh_point(issued.received_at, l)),
         };
@@ -235,6 +241,7 @@ impl<S: TokenSource> TokenCache<S> {
                 entry: ArcSwapOption::empty(),
                 failure: StdMutex::new(None),
                 refresh: Arc::new(Mutex::new(())),
+                serials: AtomicU64::new(0),
             }),
         }
     }
@@ -282,6 +289,16 @@ impl<S: TokenSource> TokenCache<S> {
     /// what `get()` would return at once. `None` when `get()` has work to do.
     pub fn fresh(&self) -> Option<Arc<S::Token>> {
         self.current_if(|e| e.is_fresh(Instant::now()))
+    }
+
+    /// Runs `f` with the fresh token and its serial number (see
+    /// [`invalidate_serial`](Self::invalidate_serial)), or returns `None` when `get()` has
+    /// work to do. The token is borrowed, not cloned: its reference count, which every
+    /// thread would otherwise write on every request, is left alone. Keep `f` short.
+    pub fn with_fresh<R>(&self, f: impl FnOnce(&S::Token, u64) -> R) -> Option<R> {
+        let guard = self.inner.entry.load();
+        let entry = guard.as_ref().filter(|e| e.is_fresh(Instant::now()))?;
+        Some(f(&entry.token, entry.serial))
     }
 
     /// The cached token if it is still valid, without fetching.
@@ -391,6 +408,16 @@ impl<S: TokenSource> TokenCache<S> {
             {
                 *self.inner.failure() = None;
             }
+        }
+    }
+
+    /// [`invalidate`](Self::invalidate) by serial number: drops the cached token only if it
+    /// is still the one [`with_fresh`](Self::with_fresh) reported as `serial`.
+    pub fn invalidate_serial(&self, serial: u64) {
+        let current = self.inner.entry.load_full();
+        if let Some(entry) = current.as_ref().filter(|e| e.serial == serial) {
+            let seen = Arc::clone(&entry.token);
+            self.invalidate(&seen);
         }
     }
 

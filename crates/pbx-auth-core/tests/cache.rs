@@ -178,6 +178,41 @@ async fn invalidate_with_a_stale_token_is_a_no_op() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn serial_numbers_name_tokens_and_invalidate_only_their_own() {
+    let source = Counting::new(Duration::from_secs(3600));
+    let cache = TokenCache::with_policy(Shared(Arc::clone(&source)), policy());
+    assert!(cache.with_fresh(|_, _| ()).is_none(), "nothing cached yet");
+    cache.get().await.unwrap();
+    let (first, serial) = cache
+        .with_fresh(|t, serial| (t.expose_secret().to_owned(), serial))
+        .unwrap();
+    assert_eq!(first, "token-1");
+    assert_eq!(cache.with_fresh(|_, s| s), Some(serial), "stable while cached");
+
+    cache.invalidate_serial(serial);
+    assert!(cache.with_fresh(|_, _| ()).is_none(), "dropped");
+    cache.get().await.unwrap();
+    let newer = cache.with_fresh(|_, s| s).unwrap();
+    assert_ne!(newer, serial);
+
+    // A late 401 for the old token must not drop the new one.
+    cache.invalidate_serial(serial);
+    assert_eq!(cache.with_fresh(|_, s| s), Some(newer));
+    assert_eq!(source.fetches(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_fresh_leaves_a_token_past_its_refresh_point_to_get() {
+    let source = Counting::new(Duration::from_secs(100));
+    let cache = TokenCache::with_policy(Shared(Arc::clone(&source)), policy());
+    cache.get().await.unwrap();
+    assert!(cache.with_fresh(|_, _| ()).is_some());
+    tokio::time::advance(Duration::from_secs(99)).await;
+    assert!(cache.with_fresh(|_, _| ()).is_none(), "soft-stale: get() refreshes");
+    assert!(cache.cached().is_some(), "but still valid");
+}
+
+#[tokio::test(start_paused = true)]
 async fn expired_token_is_refetched_and_callers_wait_for_it() {
     let source = Counting::new(Duration::from_secs(100));
     let cache = TokenCache::with_policy(Shared(Arc::clone(&source)), policy());

@@ -45,6 +45,7 @@ impl<A: Authenticator + 'static> Middleware for AuthMiddleware<A> {
                 .on_response(&receipt, response.status(), response.headers());
         match (action, pristine) {
             (AuthAction::RetryOnce, Some(mut again)) => {
+                drop(response);
                 authorize_reqwest(&self.authenticator, &mut again)
                     .await
                     .map_err(reqwest_middleware::Error::middleware)?;

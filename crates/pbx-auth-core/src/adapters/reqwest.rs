@@ -3,6 +3,8 @@
 
 use std::mem;
 
+use http::request::Parts;
+
 use crate::authenticator::{AuthAction, Authenticator, Receipt};
 use crate::error::{Error, ErrorKind};
 
@@ -21,6 +23,40 @@ pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
     authenticator: &A,
     request: &mut reqwest::Request,
 ) -> Result<Receipt, Error> {
+    // The head lives only in this block, so it is no part of the future: every caller's
+    // future, and every task that holds one, stays that much smaller.
+    let now = {
+        let mut parts = take_head(authenticator, request)?;
+        let body = request.body().and_then(reqwest::Body::as_bytes);
+        let now = authenticator.authorize_now(&mut parts, body);
+        *request.headers_mut() = parts.headers;
+        now
+    };
+    match now {
+        Some(done) => done,
+        // Waiting is rare (a first fetch or a refresh), so its larger future is boxed.
+        None => Box::pin(authorize_waiting(authenticator, request)).await,
+    }
+}
+
+/// [`authorize_reqwest`] when the authenticator has to wait for its credential.
+async fn authorize_waiting<A: Authenticator + ?Sized>(
+    authenticator: &A,
+    request: &mut reqwest::Request,
+) -> Result<Receipt, Error> {
+    let mut parts = take_head(authenticator, request)?;
+    let body = request.body().and_then(reqwest::Body::as_bytes);
+    let result = authenticator.authorize(&mut parts, body).await;
+    // The headers go back whatever happened, so a failed authorization loses nothing.
+    *request.headers_mut() = mem::take(&mut parts.headers);
+    result
+}
+
+/// The head of `request` as `Parts`, with its headers moved (not copied) out of it.
+fn take_head<A: Authenticator + ?Sized>(
+    authenticator: &A,
+    request: &mut reqwest::Request,
+) -> Result<Parts, Error> {
     let (mut parts, ()) = http::Request::new(()).into_parts();
     parts.method = request.method().clone();
     if authenticator.reads_uri() {
@@ -30,11 +66,7 @@ pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
     }
     parts.version = request.version();
     parts.headers = mem::take(request.headers_mut());
-    let body = request.body().and_then(reqwest::Body::as_bytes);
-    let result = authenticator.authorize(&mut parts, body).await;
-    // The headers go back whatever happened, so a failed authorization loses nothing.
-    *request.headers_mut() = mem::take(&mut parts.headers);
-    result
+    Ok(parts)
 }
 
 /// Sends `request` through `client` with authentication, and after a 401 that the
@@ -55,12 +87,22 @@ pub async fn execute<A: Authenticator + ?Sized>(
     let response = client.execute(request).await.map_err(transport_error)?;
     let action = authenticator.on_response(&receipt, response.status(), response.headers());
     match (action, pristine) {
-        (AuthAction::RetryOnce, Some(mut again)) => {
-            authorize_reqwest(authenticator, &mut again).await?;
-            client.execute(again).await.map_err(transport_error)
+        (AuthAction::RetryOnce, Some(again)) => {
+            drop(response);
+            Box::pin(resend(client, authenticator, again)).await
         }
         _ => Ok(response),
     }
+}
+
+/// The one retry of [`execute`], boxed there because it is rare.
+async fn resend<A: Authenticator + ?Sized>(
+    client: &reqwest::Client,
+    authenticator: &A,
+    mut request: reqwest::Request,
+) -> Result<reqwest::Response, Error> {
+    authorize_reqwest(authenticator, &mut request).await?;
+    client.execute(request).await.map_err(transport_error)
 }
 
 /// A copy of `request` to send again after a refusal, or `None` when its body is a stream.
