@@ -187,7 +187,11 @@ async fn serial_numbers_name_tokens_and_invalidate_only_their_own() {
         .with_fresh(|t, serial| (t.expose_secret().to_owned(), serial))
         .unwrap();
     assert_eq!(first, "token-1");
-    assert_eq!(cache.with_fresh(|_, s| s), Some(serial), "stable while cached");
+    assert_eq!(
+        cache.with_fresh(|_, s| s),
+        Some(serial),
+        "stable while cached"
+    );
 
     cache.invalidate_serial(serial);
     assert!(cache.with_fresh(|_, _| ()).is_none(), "dropped");
@@ -208,7 +212,10 @@ async fn with_fresh_leaves_a_token_past_its_refresh_point_to_get() {
     cache.get().await.unwrap();
     assert!(cache.with_fresh(|_, _| ()).is_some());
     tokio::time::advance(Duration::from_secs(99)).await;
-    assert!(cache.with_fresh(|_, _| ()).is_none(), "soft-stale: get() refreshes");
+    assert!(
+        cache.with_fresh(|_, _| ()).is_none(),
+        "soft-stale: get() refreshes"
+    );
     assert!(cache.cached().is_some(), "but still valid");
 }
 
