@@ -425,3 +425,24 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> 
         AuthAction::RetryOnce
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_say_what_they_hold_and_show_no_more() {
+        let secret = Arc::new(String::from("s3cret"));
+        let shared = Receipt::new(Arc::clone(&secret));
+        assert!(Arc::ptr_eq(&shared.get::<String>().unwrap(), &secret));
+        assert!(shared.get::<u32>().is_none());
+        assert_eq!(shared.serial(), None);
+        assert!(!format!("{shared:?}").contains("s3cret"));
+
+        let serial = Receipt::from_serial(7);
+        assert_eq!(serial.serial(), Some(7));
+        assert!(serial.get::<String>().is_none());
+        assert!(serial.is_some());
+        assert!(!Receipt::none().is_some());
+    }
+}

@@ -124,6 +124,10 @@ fn unit_random() -> f64 {
     value / (1u64 << 53) as f64
 }
 
+/// The serial number of the last token any cache published. Shared by all caches, so a
+/// receipt handed to the wrong authenticator names no token there.
+static SERIALS: AtomicU64 = AtomicU64::new(0);
+
 struct Entry<T> {
     token: Arc<T>,
     /// Unique among the tokens this cache published: a cheap, copyable name for this one.
@@ -155,8 +159,6 @@ struct Inner<S: TokenSource> {
     /// The last failure, touched only off the fast path.
     failure: StdMutex<Option<Failure>>,
     refresh: Arc<Mutex<()>>,
-    /// The serial number of the last published token.
-    serials: AtomicU64,
 }
 
 impl<S: TokenSource> Inner<S> {
@@ -179,7 +181,7 @@ impl<S: TokenSource> Inner<S> {
         let token = Arc::new(issued.token);
         let entry = Entry {
             token: Arc::clone(&token),
-            serial: self.serials.fetch_add(1, Ordering::Relaxed) + 1,
+            serial: SERIALS.fetch_add(1, Ordering::Relaxed) + 1,
             expires_at: lifetime.map(|l| issued.received_at + l),
             refresh_at: lifetime.map(|l| self.policy.refresh_point(issued.received_at, l)),
         };
@@ -241,7 +243,6 @@ impl<S: TokenSource> TokenCache<S> {
                 entry: ArcSwapOption::empty(),
                 failure: StdMutex::new(None),
                 refresh: Arc::new(Mutex::new(())),
-                serials: AtomicU64::new(0),
             }),
         }
     }

@@ -12,7 +12,8 @@ use pbx_auth_core::adapters::middleware::AuthMiddleware;
 use pbx_auth_core::adapters::reqwest::{authorize_reqwest, execute};
 use pbx_auth_core::adapters::tower::AuthLayer;
 use pbx_auth_core::{
-    AccessToken, Cached, Error, Issued, RequestSigner, SignContext, TokenCache, TokenSource,
+    AccessToken, AuthAction, Authenticator, Cached, Error, Issued, RequestSigner, SignContext,
+    TokenCache, TokenSource,
 };
 use pbx_mock::{Fault, FaultRule, MockRequest, MockResponse, MockServer};
 use tower::{Service, ServiceBuilder, ServiceExt};
@@ -147,6 +148,40 @@ async fn middleware_retries_once_after_401_with_a_new_credential() {
     assert!(response.text().await.unwrap().starts_with("t2."));
     assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
     assert_eq!(server.count("/reject-first"), 2);
+}
+
+#[tokio::test]
+async fn a_401_on_the_fast_path_drops_the_token_it_names() {
+    let server = echo_server();
+    let (auth, source) = authenticator();
+    let client = reqwest::Client::new();
+    let request = |path: &str| {
+        client
+            .get(format!("{}{path}", server.url()))
+            .build()
+            .unwrap()
+    };
+    // The first request fetches t1; the second is signed from the cache, so its receipt is
+    // t1's serial number.
+    execute(&client, &auth, request("/warm")).await.unwrap();
+    let t1 = authorize_reqwest(&auth, &mut request("/warm"))
+        .await
+        .unwrap();
+    assert!(t1.serial().is_some());
+
+    let response = execute(&client, &auth, request("/reject-first"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().starts_with("t2."));
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+
+    // A late 401 for t1 must not drop t2.
+    let action = auth.on_response(&t1, http::StatusCode::UNAUTHORIZED, &http::HeaderMap::new());
+    assert_eq!(action, AuthAction::RetryOnce);
+    let body = execute(&client, &auth, request("/after")).await.unwrap();
+    assert!(body.text().await.unwrap().starts_with("t2."));
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
