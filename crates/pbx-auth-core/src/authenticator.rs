@@ -359,9 +359,7 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
     pub fn clock(&self) -> &SharedClock {
         &self.clock
     }
-}
 
-impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
     /// Signs `parts` with `token`.
     fn sign(&self, token: &S::Token, parts: &mut Parts, body: Option<&[u8]>) -> Result<(), Error> {
         let ctx = SignContext::new(self.clock.now(), &*self.nonce);
@@ -411,16 +409,16 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> 
         if status != StatusCode::UNAUTHORIZED {
             return AuthAction::Done;
         }
-        if !receipt.is_some() {
-            return AuthAction::Done;
-        }
-        if let Some(server_now) = headers.get(http::header::DATE).and_then(parse_http_date) {
-            self.clock.observe_server_time(server_now);
-        }
         if let Some(serial) = receipt.serial() {
             self.cache.invalidate_serial(serial);
         } else if let Some(used) = receipt.get::<S::Token>() {
             self.cache.invalidate(&used);
+        } else {
+            // The caller signed this request itself; its credential is not ours to drop.
+            return AuthAction::Done;
+        }
+        if let Some(server_now) = headers.get(http::header::DATE).and_then(parse_http_date) {
+            self.clock.observe_server_time(server_now);
         }
         AuthAction::RetryOnce
     }

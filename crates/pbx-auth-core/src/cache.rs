@@ -286,12 +286,6 @@ impl<S: TokenSource> TokenCache<S> {
         }
     }
 
-    /// The cached token if it is before its refresh point, without fetching or waiting:
-    /// what `get()` would return at once. `None` when `get()` has work to do.
-    pub fn fresh(&self) -> Option<Arc<S::Token>> {
-        self.current_if(|e| e.is_fresh(Instant::now()))
-    }
-
     /// Runs `f` with the fresh token and its serial number (see
     /// [`invalidate_serial`](Self::invalidate_serial)), or returns `None` when `get()` has
     /// work to do. The token is borrowed, not cloned: its reference count, which every

@@ -205,6 +205,22 @@ async fn a_header_the_caller_set_is_never_overwritten() {
 }
 
 #[tokio::test]
+async fn a_401_for_the_callers_own_header_is_handed_back_without_a_retry() {
+    let server = echo_server();
+    let (auth, source) = authenticator();
+    let client = reqwest::Client::new();
+    let request = client
+        .get(format!("{}/reject-first", server.url()))
+        .header("x-sig", "t1.callers")
+        .build()
+        .unwrap();
+    let response = execute(&client, &auth, request).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(server.count("/reject-first"), 1);
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn plain_reqwest_helpers() {
     let server = echo_server();
     let (auth, _) = authenticator();

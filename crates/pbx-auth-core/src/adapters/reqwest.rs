@@ -23,27 +23,6 @@ pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
     authenticator: &A,
     request: &mut reqwest::Request,
 ) -> Result<Receipt, Error> {
-    // The head lives only in this block, so it is no part of the future: every caller's
-    // future, and every task that holds one, stays that much smaller.
-    let now = {
-        let mut parts = take_head(authenticator, request)?;
-        let body = request.body().and_then(reqwest::Body::as_bytes);
-        let now = authenticator.authorize_now(&mut parts, body);
-        *request.headers_mut() = parts.headers;
-        now
-    };
-    match now {
-        Some(done) => done,
-        // Waiting is rare (a first fetch or a refresh), so its larger future is boxed.
-        None => Box::pin(authorize_waiting(authenticator, request)).await,
-    }
-}
-
-/// [`authorize_reqwest`] when the authenticator has to wait for its credential.
-async fn authorize_waiting<A: Authenticator + ?Sized>(
-    authenticator: &A,
-    request: &mut reqwest::Request,
-) -> Result<Receipt, Error> {
     let mut parts = take_head(authenticator, request)?;
     let body = request.body().and_then(reqwest::Body::as_bytes);
     let result = authenticator.authorize(&mut parts, body).await;
@@ -87,22 +66,13 @@ pub async fn execute<A: Authenticator + ?Sized>(
     let response = client.execute(request).await.map_err(transport_error)?;
     let action = authenticator.on_response(&receipt, response.status(), response.headers());
     match (action, pristine) {
-        (AuthAction::RetryOnce, Some(again)) => {
+        (AuthAction::RetryOnce, Some(mut again)) => {
             drop(response);
-            Box::pin(resend(client, authenticator, again)).await
+            authorize_reqwest(authenticator, &mut again).await?;
+            client.execute(again).await.map_err(transport_error)
         }
         _ => Ok(response),
     }
-}
-
-/// The one retry of [`execute`], boxed there because it is rare.
-async fn resend<A: Authenticator + ?Sized>(
-    client: &reqwest::Client,
-    authenticator: &A,
-    mut request: reqwest::Request,
-) -> Result<reqwest::Response, Error> {
-    authorize_reqwest(authenticator, &mut request).await?;
-    client.execute(request).await.map_err(transport_error)
 }
 
 /// A copy of `request` to send again after a refusal, or `None` when its body is a stream.
