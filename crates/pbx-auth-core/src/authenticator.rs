@@ -1,4 +1,5 @@
-//! [`Authenticator`]: the one trait transports see, its object-safe twin, and [`Cached`].
+//! [`Authenticator`]: the one trait transports see, [`SharedAuthenticator`] to share one,
+//! and [`Cached`], the stock composition of a cache, a signer and a refusal policy.
 
 use std::any::Any;
 use std::fmt;
@@ -13,6 +14,7 @@ use crate::cache::TokenCache;
 use crate::clock::{Clock, SharedClock, SystemClock, parse_http_date};
 use crate::error::Error;
 use crate::nonce::{NonceSource, OsNonce, SharedNonceSource};
+use crate::refusal::{RefusalPolicy, StaleOn401, Verdict};
 use crate::signer::{RequestSigner, SignContext};
 use crate::token::TokenSource;
 
@@ -22,8 +24,8 @@ use crate::token::TokenSource;
 pub enum AuthAction {
     /// Hand the response to the caller.
     Done,
-    /// Authorize a pristine copy of the request again and send it once more (after a 401
-    /// that invalidated the credential). Transports retry at most once.
+    /// Authorize a pristine copy of the request again and send it once more (after a
+    /// refusal that invalidated the credential as stale). The exchange retries at most once.
     RetryOnce,
 }
 
@@ -99,6 +101,10 @@ impl fmt::Debug for Receipt {
 }
 
 /// Authenticates requests: async, because getting the credential may need I/O.
+///
+/// The trait is object safe, so [`SharedAuthenticator`] can erase it. Only
+/// [`authorize`](Self::authorize) returns a boxed future, and the exchange calls it only when
+/// [`authorize_now`](Self::authorize_now) cannot answer: a warm cache allocates no future.
 pub trait Authenticator: Send + Sync + fmt::Debug {
     /// Adds authentication to a request. A request that already carries this scheme's
     /// header is left as the caller made it.
@@ -106,14 +112,11 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<Receipt, Error>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<Receipt, Error>>;
 
     /// Authorizes at once when that needs no waiting (typically: the credential is cached
     /// and fresh), and returns `None`, with `parts` untouched, when [`authorize`] has work
-    /// to do. It must never block.
-    ///
-    /// [`SharedAuthenticator`] tries it first, so the common case costs no boxed future.
-    /// The default always returns `None`.
+    /// to do. It must never block. The default always returns `None`.
     ///
     /// [`authorize`]: Authenticator::authorize
     fn authorize_now(
@@ -131,127 +134,42 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
         true
     }
 
+    /// Whether [`on_response`](Self::on_response) wants a prefix of this response's body
+    /// (see [`RefusalPolicy::wants_body`]). The default is `false`.
+    fn wants_body(&self, _status: StatusCode, _headers: &HeaderMap) -> bool {
+        false
+    }
+
     /// Looks at the response to a request this authenticator authorized, with the
-    /// [`Receipt`] its authorization returned. The default never retries.
+    /// [`Receipt`] its authorization returned and, when [`wants_body`](Self::wants_body)
+    /// asked for it, a prefix of the body. The default never retries.
     fn on_response(
         &self,
         _receipt: &Receipt,
         _status: StatusCode,
         _headers: &HeaderMap,
+        _body: Option<&[u8]>,
     ) -> AuthAction {
         AuthAction::Done
     }
 }
 
-impl<A: Authenticator + ?Sized> Authenticator for Arc<A> {
-    fn authorize<'a>(
-        &'a self,
-        parts: &'a mut Parts,
-        body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<Receipt, Error>> + Send + 'a {
-        (**self).authorize(parts, body)
-    }
-
-    fn authorize_now(
-        &self,
-        parts: &mut Parts,
-        body: Option<&[u8]>,
-    ) -> Option<Result<Receipt, Error>> {
-        (**self).authorize_now(parts, body)
-    }
-
-    fn reads_uri(&self) -> bool {
-        (**self).reads_uri()
-    }
-
-    fn on_response(
-        &self,
-        receipt: &Receipt,
-        status: StatusCode,
-        headers: &HeaderMap,
-    ) -> AuthAction {
-        (**self).on_response(receipt, status, headers)
-    }
-}
-
-/// A boxed future, as the object-safe twin returns.
+/// A boxed future, as [`Authenticator::authorize`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-#[allow(unnameable_types)] // the sealed-trait pattern: nameable by nobody on purpose
-mod private {
-    pub trait Sealed {}
-}
-
-/// The object-safe twin of [`Authenticator`], implemented for every authenticator. Use it
-/// through [`SharedAuthenticator`].
-pub trait DynAuthenticator: private::Sealed + Send + Sync + fmt::Debug {
-    /// [`Authenticator::authorize`], boxed.
-    fn authorize_dyn<'a>(
-        &'a self,
-        parts: &'a mut Parts,
-        body: Option<&'a [u8]>,
-    ) -> BoxFuture<'a, Result<Receipt, Error>>;
-
-    /// [`Authenticator::authorize_now`].
-    fn authorize_now_dyn(
-        &self,
-        parts: &mut Parts,
-        body: Option<&[u8]>,
-    ) -> Option<Result<Receipt, Error>>;
-
-    /// [`Authenticator::reads_uri`].
-    fn reads_uri_dyn(&self) -> bool;
-
-    /// [`Authenticator::on_response`].
-    fn on_response_dyn(
-        &self,
-        receipt: &Receipt,
-        status: StatusCode,
-        headers: &HeaderMap,
-    ) -> AuthAction;
-}
-
-impl<T: Authenticator> private::Sealed for T {}
-
-impl<T: Authenticator> DynAuthenticator for T {
-    fn authorize_dyn<'a>(
-        &'a self,
-        parts: &'a mut Parts,
-        body: Option<&'a [u8]>,
-    ) -> BoxFuture<'a, Result<Receipt, Error>> {
-        Box::pin(self.authorize(parts, body))
-    }
-
-    fn authorize_now_dyn(
-        &self,
-        parts: &mut Parts,
-        body: Option<&[u8]>,
-    ) -> Option<Result<Receipt, Error>> {
-        self.authorize_now(parts, body)
-    }
-
-    fn reads_uri_dyn(&self) -> bool {
-        self.reads_uri()
-    }
-
-    fn on_response_dyn(
-        &self,
-        receipt: &Receipt,
-        status: StatusCode,
-        headers: &HeaderMap,
-    ) -> AuthAction {
-        self.on_response(receipt, status, headers)
-    }
-}
 
 /// A cheaply clonable, type-erased authenticator.
 #[derive(Clone)]
-pub struct SharedAuthenticator(Arc<dyn DynAuthenticator>);
+pub struct SharedAuthenticator(Arc<dyn Authenticator>);
 
 impl SharedAuthenticator {
     /// Erases the type of `authenticator`.
     pub fn new(authenticator: impl Authenticator + 'static) -> Self {
         Self(Arc::new(authenticator))
+    }
+
+    /// Erases the type of an authenticator that is already shared.
+    pub fn from_arc(authenticator: Arc<dyn Authenticator>) -> Self {
+        Self(authenticator)
     }
 }
 
@@ -261,14 +179,15 @@ impl fmt::Debug for SharedAuthenticator {
     }
 }
 
+// The one forwarding impl of the crate: everything else that shares an authenticator goes
+// through this type.
 impl Authenticator for SharedAuthenticator {
-    async fn authorize(&self, parts: &mut Parts, body: Option<&[u8]>) -> Result<Receipt, Error> {
-        // The boxed future is made only when the fast path cannot answer: on a warm cache
-        // the allocation and the dynamic poll would be most of the cost of authorizing.
-        match self.0.authorize_now_dyn(parts, body) {
-            Some(done) => done,
-            None => self.0.authorize_dyn(parts, body).await,
-        }
+    fn authorize<'a>(
+        &'a self,
+        parts: &'a mut Parts,
+        body: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Result<Receipt, Error>> {
+        self.0.authorize(parts, body)
     }
 
     fn authorize_now(
@@ -276,11 +195,15 @@ impl Authenticator for SharedAuthenticator {
         parts: &mut Parts,
         body: Option<&[u8]>,
     ) -> Option<Result<Receipt, Error>> {
-        self.0.authorize_now_dyn(parts, body)
+        self.0.authorize_now(parts, body)
     }
 
     fn reads_uri(&self) -> bool {
-        self.0.reads_uri_dyn()
+        self.0.reads_uri()
+    }
+
+    fn wants_body(&self, status: StatusCode, headers: &HeaderMap) -> bool {
+        self.0.wants_body(status, headers)
     }
 
     fn on_response(
@@ -288,40 +211,67 @@ impl Authenticator for SharedAuthenticator {
         receipt: &Receipt,
         status: StatusCode,
         headers: &HeaderMap,
+        body: Option<&[u8]>,
     ) -> AuthAction {
-        self.0.on_response_dyn(receipt, status, headers)
+        self.0.on_response(receipt, status, headers, body)
     }
 }
 
-/// The stock composition: a [`TokenCache`] for the credential and a [`RequestSigner`] to
-/// apply it. On a 401 it learns the server's clock from `Date`, invalidates the credential
-/// that was used and asks for one retry.
-pub struct Cached<S: TokenSource, G> {
+/// The stock composition: a [`TokenCache`] for the credential, a [`RequestSigner`] to
+/// apply it and the protocol's [`RefusalPolicy`] to read refusals (by default
+/// [`StaleOn401`]).
+///
+/// On a [`Verdict::Stale`] it learns the server's clock from `Date`, invalidates exactly the
+/// credential named in the [`Receipt`] and asks for one retry; on [`Verdict::Rejected`] it
+/// invalidates it and asks for none; on [`Verdict::Forbidden`] it keeps it.
+pub struct Cached<S: TokenSource, G, P = StaleOn401> {
     cache: TokenCache<S>,
     signer: G,
+    policy: P,
     clock: SharedClock,
     nonce: SharedNonceSource,
 }
 
-impl<S: TokenSource, G: fmt::Debug> fmt::Debug for Cached<S, G> {
+impl<S: TokenSource, G: fmt::Debug, P: fmt::Debug> fmt::Debug for Cached<S, G, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cached")
             .field("cache", &self.cache)
             .field("signer", &self.signer)
+            .field("policy", &self.policy)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
 
 impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
-    /// Combines a cache and a signer, with the system clock and OS nonces.
+    /// Combines a cache and a signer, with the system clock, OS nonces and the
+    /// [`StaleOn401`] policy.
     pub fn new(cache: TokenCache<S>, signer: G) -> Self {
         Self {
             cache,
             signer,
+            policy: StaleOn401,
             clock: Arc::new(SystemClock),
             nonce: Arc::new(OsNonce),
         }
+    }
+}
+
+impl<S: TokenSource, G: RequestSigner<S::Token>, P: RefusalPolicy> Cached<S, G, P> {
+    /// Reads refusals with `policy`, the protocol's.
+    pub fn with_refusal_policy<Q: RefusalPolicy>(self, policy: Q) -> Cached<S, G, Q> {
+        Cached {
+            cache: self.cache,
+            signer: self.signer,
+            policy,
+            clock: self.clock,
+            nonce: self.nonce,
+        }
+    }
+
+    /// The refusal policy.
+    pub fn refusal_policy(&self) -> &P {
+        &self.policy
     }
 
     /// Uses `clock` for signing times (a skew-adjusted clock learns from 401 replies).
@@ -342,6 +292,13 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
     #[must_use]
     pub fn with_nonce_source(mut self, nonce: impl NonceSource + 'static) -> Self {
         self.nonce = Arc::new(nonce);
+        self
+    }
+
+    /// Uses an already shared nonce source.
+    #[must_use]
+    pub fn with_shared_nonce_source(mut self, nonce: SharedNonceSource) -> Self {
+        self.nonce = nonce;
         self
     }
 
@@ -367,16 +324,48 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Cached<S, G> {
     }
 }
 
-impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> {
-    async fn authorize(&self, parts: &mut Parts, body: Option<&[u8]>) -> Result<Receipt, Error> {
-        if let Some(done) = self.authorize_now(parts, body) {
-            return done;
+impl<S, G, P> Cached<S, G, P>
+where
+    S: TokenSource,
+    G: RequestSigner<S::Token>,
+    P: RefusalPolicy,
+{
+    /// Drops the credential `receipt` names, if it is still cached. `false` when the
+    /// receipt names none: the caller signed the request itself, and its credential is not
+    /// ours to drop.
+    fn drop_credential(&self, receipt: &Receipt) -> bool {
+        if let Some(serial) = receipt.serial() {
+            self.cache.invalidate_serial(serial);
+        } else if let Some(used) = receipt.get::<S::Token>() {
+            self.cache.invalidate(&used);
+        } else {
+            return false;
         }
-        // A soft-stale token, served while a refresh runs, is not fresh enough for the fast
-        // path: the receipt then holds the token itself.
-        let token = self.cache.get().await?;
-        self.sign(&token, parts, body)?;
-        Ok(Receipt::new(token))
+        true
+    }
+}
+
+impl<S, G, P> Authenticator for Cached<S, G, P>
+where
+    S: TokenSource,
+    G: RequestSigner<S::Token>,
+    P: RefusalPolicy,
+{
+    fn authorize<'a>(
+        &'a self,
+        parts: &'a mut Parts,
+        body: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Result<Receipt, Error>> {
+        Box::pin(async move {
+            if let Some(done) = self.authorize_now(parts, body) {
+                return done;
+            }
+            // A soft-stale token, served while a refresh runs, is not fresh enough for the
+            // fast path: the receipt then holds the token itself.
+            let token = self.cache.get().await?;
+            self.sign(&token, parts, body)?;
+            Ok(Receipt::new(token))
+        })
     }
 
     fn authorize_now(
@@ -400,27 +389,31 @@ impl<S: TokenSource, G: RequestSigner<S::Token>> Authenticator for Cached<S, G> 
         self.signer.reads_uri()
     }
 
+    fn wants_body(&self, status: StatusCode, headers: &HeaderMap) -> bool {
+        self.policy.wants_body(status, headers)
+    }
+
     fn on_response(
         &self,
         receipt: &Receipt,
         status: StatusCode,
         headers: &HeaderMap,
+        body: Option<&[u8]>,
     ) -> AuthAction {
-        if status != StatusCode::UNAUTHORIZED {
+        let verdict = self.policy.classify(status, headers, body);
+        if !matches!(verdict, Verdict::Stale | Verdict::Rejected) || !self.drop_credential(receipt)
+        {
             return AuthAction::Done;
         }
-        if let Some(serial) = receipt.serial() {
-            self.cache.invalidate_serial(serial);
-        } else if let Some(used) = receipt.get::<S::Token>() {
-            self.cache.invalidate(&used);
-        } else {
-            // The caller signed this request itself; its credential is not ours to drop.
-            return AuthAction::Done;
-        }
+        // A refused signature may be a matter of clocks: learn the server's.
         if let Some(server_now) = headers.get(http::header::DATE).and_then(parse_http_date) {
             self.clock.observe_server_time(server_now);
         }
-        AuthAction::RetryOnce
+        if verdict == Verdict::Stale {
+            AuthAction::RetryOnce
+        } else {
+            AuthAction::Done
+        }
     }
 }
 

@@ -102,8 +102,9 @@ impl RefreshPolicy {
         self
     }
 
-    /// The instant after which a token issued as `issued` should be refreshed.
-    fn refresh_point(&self, received_at: Instant, lifetime: Duration) -> Instant {
+    /// The instant after which a token received at `received_at` and living `lifetime`
+    /// should be refreshed (the cache and the renewer both ask this).
+    pub(crate) fn refresh_point(&self, received_at: Instant, lifetime: Duration) -> Instant {
         let fraction_margin = lifetime.mul_f64(1.0 - self.refresh_fraction);
         let margin = fraction_margin.max(self.min_remaining).min(lifetime / 2);
         let jitter = margin.mul_f64(self.jitter * unit_random());

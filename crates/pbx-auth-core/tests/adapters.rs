@@ -177,7 +177,12 @@ async fn a_401_on_the_fast_path_drops_the_token_it_names() {
     assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
 
     // A late 401 for t1 must not drop t2.
-    let action = auth.on_response(&t1, http::StatusCode::UNAUTHORIZED, &http::HeaderMap::new());
+    let action = auth.on_response(
+        &t1,
+        http::StatusCode::UNAUTHORIZED,
+        &http::HeaderMap::new(),
+        None,
+    );
     assert_eq!(action, AuthAction::RetryOnce);
     let body = execute(&client, &auth, request("/after")).await.unwrap();
     assert!(body.text().await.unwrap().starts_with("t2."));

@@ -10,11 +10,11 @@
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
-use crate::adapters::reqwest::{authorize_reqwest, retry_copy};
-use crate::authenticator::{AuthAction, Authenticator};
+use crate::authenticator::Authenticator;
+use crate::error::Error;
+use crate::exchange::{self, SendRequest};
 
-/// Authorizes requests with `A`; after a 401 that `A` answers with
-/// [`AuthAction::RetryOnce`], sends a freshly authorized copy once.
+/// Sends every request through the [authorized exchange](crate::exchange) with `A`.
 #[derive(Debug, Clone)]
 pub struct AuthMiddleware<A> {
     authenticator: A,
@@ -27,31 +27,44 @@ impl<A: Authenticator + 'static> AuthMiddleware<A> {
     }
 }
 
+/// The middleware's error type, so the exchange can report an authenticator's error.
+struct MiddlewareError(reqwest_middleware::Error);
+
+impl From<Error> for MiddlewareError {
+    fn from(error: Error) -> Self {
+        Self(reqwest_middleware::Error::middleware(error))
+    }
+}
+
+/// The rest of the chain, lent to each send of the exchange.
+struct Chain<'n, 'e> {
+    next: Next<'n>,
+    extensions: &'e mut Extensions,
+}
+
+impl SendRequest<reqwest::Request> for Chain<'_, '_> {
+    type Response = reqwest::Response;
+    type Error = MiddlewareError;
+
+    fn send(
+        &mut self,
+        request: reqwest::Request,
+    ) -> impl Future<Output = Result<reqwest::Response, MiddlewareError>> + Send {
+        let sent = self.next.clone().run(request, self.extensions);
+        async { sent.await.map_err(MiddlewareError) }
+    }
+}
+
 #[async_trait::async_trait]
 impl<A: Authenticator + 'static> Middleware for AuthMiddleware<A> {
     async fn handle(
         &self,
-        mut req: reqwest::Request,
+        req: reqwest::Request,
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let pristine = retry_copy(&req);
-        let receipt = authorize_reqwest(&self.authenticator, &mut req)
+        exchange::exchange(&self.authenticator, req, Chain { next, extensions })
             .await
-            .map_err(reqwest_middleware::Error::middleware)?;
-        let response = next.clone().run(req, extensions).await?;
-        let action =
-            self.authenticator
-                .on_response(&receipt, response.status(), response.headers());
-        match (action, pristine) {
-            (AuthAction::RetryOnce, Some(mut again)) => {
-                drop(response);
-                authorize_reqwest(&self.authenticator, &mut again)
-                    .await
-                    .map_err(reqwest_middleware::Error::middleware)?;
-                next.run(again, extensions).await
-            }
-            _ => Ok(response),
-        }
+            .map_err(|e| e.0)
     }
 }

@@ -1,19 +1,24 @@
-//! Plain reqwest: authorize a bare [`reqwest::Request`], or send one with the one-retry
-//! rule applied.
+//! Plain reqwest: the [`ExchangeRequest`]/[`ExchangeResponse`] impls for reqwest's types,
+//! and [`execute`], the authorized exchange over a `reqwest::Client`.
 
 use std::mem;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::request::Parts;
+use http::{HeaderMap, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use reqwest::ResponseBuilderExt as _;
 
-use crate::authenticator::{AuthAction, Authenticator, Receipt};
+use crate::authenticator::{Authenticator, Receipt};
 use crate::error::{Error, ErrorKind};
+use crate::exchange::{self, ExchangeRequest, ExchangeResponse};
+use crate::refusal::read_prefix;
 
 /// Authorizes `request` in place and returns the [`Receipt`] that
 /// [`Authenticator::on_response`] wants with the response. On error the request is
-/// unchanged.
-///
-/// The authenticator sees the URL as `parts.uri` only if it
-/// [reads it](Authenticator::reads_uri): parsing it is the dearest step here.
+/// unchanged. The same as [`exchange::authorize`].
 ///
 /// # Errors
 ///
@@ -23,34 +28,12 @@ pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
     authenticator: &A,
     request: &mut reqwest::Request,
 ) -> Result<Receipt, Error> {
-    let mut parts = take_head(authenticator, request)?;
-    let body = request.body().and_then(reqwest::Body::as_bytes);
-    let result = authenticator.authorize(&mut parts, body).await;
-    // The headers go back whatever happened, so a failed authorization loses nothing.
-    *request.headers_mut() = mem::take(&mut parts.headers);
-    result
+    exchange::authorize(authenticator, request).await
 }
 
-/// The head of `request` as `Parts`, with its headers moved (not copied) out of it.
-fn take_head<A: Authenticator + ?Sized>(
-    authenticator: &A,
-    request: &mut reqwest::Request,
-) -> Result<Parts, Error> {
-    let (mut parts, ()) = http::Request::new(()).into_parts();
-    parts.method = request.method().clone();
-    if authenticator.reads_uri() {
-        parts.uri = request.url().as_str().parse().map_err(|e| {
-            Error::new(ErrorKind::Signing, "the request URL is not a valid URI").with_source(e)
-        })?;
-    }
-    parts.version = request.version();
-    parts.headers = mem::take(request.headers_mut());
-    Ok(parts)
-}
-
-/// Sends `request` through `client` with authentication, and after a 401 that the
-/// authenticator answers with [`AuthAction::RetryOnce`], sends a freshly authorized copy once
-/// (when the body can be copied).
+/// Sends `request` through `client` with the [authorized exchange](crate::exchange):
+/// after a stale-credential refusal, a freshly authorized copy is sent once (when the body
+/// can be copied).
 ///
 /// # Errors
 ///
@@ -59,19 +42,117 @@ fn take_head<A: Authenticator + ?Sized>(
 pub async fn execute<A: Authenticator + ?Sized>(
     client: &reqwest::Client,
     authenticator: &A,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
 ) -> Result<reqwest::Response, Error> {
-    let pristine = retry_copy(&request);
-    let receipt = authorize_reqwest(authenticator, &mut request).await?;
-    let response = client.execute(request).await.map_err(transport_error)?;
-    let action = authenticator.on_response(&receipt, response.status(), response.headers());
-    match (action, pristine) {
-        (AuthAction::RetryOnce, Some(mut again)) => {
-            drop(response);
-            authorize_reqwest(authenticator, &mut again).await?;
-            client.execute(again).await.map_err(transport_error)
+    exchange::exchange(authenticator, request, |r| {
+        let sent = client.execute(r);
+        async { sent.await.map_err(transport_error) }
+    })
+    .await
+}
+
+impl ExchangeRequest for reqwest::Request {
+    /// The head, with the headers moved (not copied) out of the request. The URL is parsed
+    /// into a `Uri` only when the authenticator reads it: that is the dearest step here.
+    fn take_head(&mut self, reads_uri: bool) -> Result<Parts, Error> {
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.method = self.method().clone();
+        if reads_uri {
+            parts.uri = self.url().as_str().parse().map_err(|e| {
+                Error::new(ErrorKind::Signing, "the request URL is not a valid URI").with_source(e)
+            })?;
         }
-        _ => Ok(response),
+        parts.version = self.version();
+        parts.headers = mem::take(self.headers_mut());
+        Ok(parts)
+    }
+
+    fn put_head(&mut self, mut head: Parts) {
+        *self.headers_mut() = mem::take(&mut head.headers);
+    }
+
+    fn body_bytes(&self) -> Option<&[u8]> {
+        self.body().and_then(reqwest::Body::as_bytes)
+    }
+
+    fn try_copy(&self) -> Option<Self> {
+        retry_copy(self)
+    }
+}
+
+impl ExchangeResponse for reqwest::Response {
+    fn status(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        self.headers()
+    }
+
+    async fn read_prefix(self, cap: usize) -> (Self, Option<Bytes>) {
+        let url = self.url().clone();
+        let (mut parts, mut body) = http::Response::<reqwest::Body>::from(self).into_parts();
+        let prefix = read_prefix(&mut body, cap).await;
+        let bytes = prefix.bytes.clone();
+        let rebuilt = Prefixed {
+            prefix: Some(prefix.bytes).filter(|b| !b.is_empty()),
+            error: prefix.error,
+            rest: (!prefix.complete).then_some(body),
+        };
+        // The URL travels in an extension that only reqwest's builder can write.
+        if let Some(extensions) = http::Response::builder().url(url).extensions_mut() {
+            parts.extensions.extend(mem::take(extensions));
+        }
+        let response = http::Response::from_parts(parts, reqwest::Body::wrap(rebuilt));
+        (reqwest::Response::from(response), Some(bytes))
+    }
+}
+
+/// A body whose first bytes were already read: they come first, then the rest.
+struct Prefixed {
+    prefix: Option<Bytes>,
+    error: Option<reqwest::Error>,
+    rest: Option<reqwest::Body>,
+}
+
+impl Body for Prefixed {
+    type Data = Bytes;
+    type Error = reqwest::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, reqwest::Error>>> {
+        let this = self.get_mut();
+        if let Some(prefix) = this.prefix.take() {
+            return Poll::Ready(Some(Ok(Frame::data(prefix))));
+        }
+        if let Some(error) = this.error.take() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        match this.rest.as_mut() {
+            Some(rest) => Pin::new(rest).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.is_none()
+            && self.error.is_none()
+            && self.rest.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let first = self.prefix.as_ref().map_or(0, |p| p.len() as u64);
+        let mut hint = self
+            .rest
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint);
+        hint.set_lower(hint.lower().saturating_add(first));
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper.saturating_add(first));
+        }
+        hint
     }
 }
 
