@@ -1,6 +1,6 @@
 //! [`ClientBuilder`]: where the client's defaults live.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use pbx_auth_core::{AccessToken, Cached, HeaderToken, Password, SharedAuthenticator, TokenCache};
@@ -9,7 +9,9 @@ use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 use crate::api::token::NewToken;
 use crate::client::{Client, Credentials, Inner};
 use crate::error::Error;
+use crate::refusal::WazoRefusals;
 use crate::source::WazoTokenSource;
+use crate::transport::{DEFAULT_MAX_BODY_SIZE, Transport};
 
 /// The default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("wazo-auth-client-rs/", env!("CARGO_PKG_VERSION"));
@@ -34,6 +36,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     auto_token: Option<NewToken>,
     authenticator: Option<SharedAuthenticator>,
+    max_body: usize,
     error: Option<&'static str>,
 }
 
@@ -55,6 +58,7 @@ impl ClientBuilder {
             http: None,
             auto_token: None,
             authenticator: None,
+            max_body: DEFAULT_MAX_BODY_SIZE,
             error: None,
         }
     }
@@ -194,9 +198,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest answer body the client reads (default
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE), 16 MiB). A longer one is
+    /// [`Error::BodyTooLarge`], read no further than the limit.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
     /// Obtains, caches and refreshes a token automatically with `request` (HTTP Basic with
-    /// the configured credentials, or the request's refresh token), and retries once with a
-    /// new token after a 401.
+    /// the configured credentials, or the request's refresh token). After a 401 that says
+    /// the token is unknown or expired it gets a new one and retries once; a 401 that says
+    /// the token lacks a permission or a tenant is returned as it is, and no token is made
+    /// for it ([`WazoRefusals`](crate::WazoRefusals)). A replaced token is revoked;
+    /// [`Client::close`] revokes the last one.
     pub fn auto_token(mut self, request: NewToken) -> Self {
         self.auto_token = Some(request);
         self
@@ -258,21 +273,26 @@ impl ClientBuilder {
                     .map_err(|_| Error::Config("the HTTP client cannot be built"))?
             }
         };
-        let client = Client::from_inner(Inner {
-            http,
-            base,
-            token: std::sync::RwLock::new(self.token),
-            tenant: std::sync::RwLock::new(self.tenant),
-            credentials: self.credentials.map(Arc::new),
-            authenticator: self.authenticator,
+        // One transport for the API groups and the token source: one tenant, one pool.
+        let transport = Arc::new(Transport::new(http, base, self.tenant, self.max_body));
+        let credentials = self.credentials.map(Arc::new);
+        let auto = self.auto_token.map(|request| {
+            let source = WazoTokenSource::on(Arc::clone(&transport), credentials.clone(), request);
+            Arc::new(
+                Cached::new(TokenCache::new(source), HeaderToken::x_auth_token())
+                    .with_refusal_policy(WazoRefusals),
+            )
         });
-        Ok(match self.auto_token {
-            Some(request) => {
-                let source = WazoTokenSource::new(client.clone(), request);
-                let cached = Cached::new(TokenCache::new(source), HeaderToken::x_auth_token());
-                client.with_authenticator(SharedAuthenticator::new(cached))
-            }
-            None => client,
-        })
+        let authenticator = match &auto {
+            Some(auto) => Some(SharedAuthenticator::from_arc(Arc::clone(auto) as _)),
+            None => self.authenticator,
+        };
+        Ok(Client::from_inner(Inner {
+            transport,
+            token: RwLock::new(self.token),
+            credentials,
+            authenticator,
+            auto,
+        }))
     }
 }

@@ -46,6 +46,13 @@ pub enum Error {
     /// Getting a token for the request failed (automatic token mode).
     #[error("could not obtain a token")]
     Token(#[source] pbx_auth_core::Error),
+    /// An answer's body was longer than the client's limit
+    /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size)).
+    #[error("the answer of wazo-auth is longer than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {

@@ -1,13 +1,15 @@
 //! [`WazoTokenSource`]: wazo-auth tokens for the core [`TokenCache`](pbx_auth_core::TokenCache).
 
-use std::sync::{Mutex, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pbx_auth_core::{Issued, RefreshToken, TokenSource};
 
-use crate::api::token::{NewToken, Token};
-use crate::client::Client;
+use crate::api::token::{NewToken, Token, create_call, revoke_call, revoked};
+use crate::client::{Client, Credentials};
 use crate::error::Error;
+use crate::transport::Transport;
 
 /// Gets tokens with `POST /token` and revokes them with `DELETE /token/{token}`.
 ///
@@ -17,28 +19,68 @@ use crate::error::Error;
 /// refresh token instead of the password, and fall back to the password if the server
 /// no longer accepts it. The lifetime is `expires_at − issued_at` as the server wrote
 /// them, measured from when the answer arrived, so clock skew does not matter.
-#[derive(Debug)]
+///
+/// A token it replaces is revoked once the new one is in hand, so renewing never leaves
+/// live sessions behind; [`Client::close`] revokes the last one.
 pub struct WazoTokenSource {
-    client: Client,
+    /// The client's own transport: its tenant and HTTP client, not a copy.
+    transport: Arc<Transport>,
+    credentials: Option<Arc<Credentials>>,
     request: NewToken,
     refresh: Mutex<Option<RefreshToken>>,
 }
 
+impl fmt::Debug for WazoTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WazoTokenSource")
+            .field("transport", &self.transport)
+            .field("credentials", &self.credentials)
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
 impl WazoTokenSource {
-    /// A source using `client` (its credentials, unless `request` has its own) and
-    /// `request` for every fetch.
+    /// A source using `client` (its transport and tenant, and its credentials unless
+    /// `request` has its own) and `request` for every fetch.
     pub fn new(client: Client, request: NewToken) -> Self {
+        Self::on(
+            Arc::clone(client.transport()),
+            client.shared_credentials(),
+            request,
+        )
+    }
+
+    pub(crate) fn on(
+        transport: Arc<Transport>,
+        credentials: Option<Arc<Credentials>>,
+        request: NewToken,
+    ) -> Self {
         let refresh = Mutex::new(request.refresh_token.clone());
         Self {
-            client,
+            transport,
+            credentials,
             request,
             refresh,
         }
     }
 
+    async fn post(&self, request: &NewToken) -> Result<Token, Error> {
+        let call = create_call(self.credentials.as_deref(), request)?;
+        self.transport
+            .run_with(call, None, None, false)
+            .await?
+            .data()
+    }
+
     /// The request sent on each fetch.
     pub fn request(&self) -> &NewToken {
         &self.request
+    }
+
+    async fn revoke_token(&self, token: &Token) -> Result<(), Error> {
+        let call = revoke_call(token.token.expose_secret());
+        revoked(self.transport.run_with(call, None, None, false).await)
     }
 
     fn stored_refresh(&self) -> Option<RefreshToken> {
@@ -53,17 +95,17 @@ impl WazoTokenSource {
             .stored_refresh()
             .filter(|_| self.request.client_id.is_some())
         else {
-            return self.client.token().create(&self.request).await;
+            return self.post(&self.request).await;
         };
         // The server refuses `access_type=offline` together with a refresh token.
         let mut with_refresh = self.request.clone();
         with_refresh.access_type = None;
         with_refresh.refresh_token = Some(refresh);
-        match self.client.token().create(&with_refresh).await {
+        match self.post(&with_refresh).await {
             Err(Error::Http { status, .. })
                 if status.as_u16() == 401 && self.request.refresh_token.is_none() =>
             {
-                self.client.token().create(&self.request).await
+                self.post(&self.request).await
             }
             other => other,
         }
@@ -73,11 +115,13 @@ impl WazoTokenSource {
 impl TokenSource for WazoTokenSource {
     type Token = Token;
 
-    async fn fetch(
-        &self,
-        _previous: Option<&Token>,
-    ) -> Result<Issued<Token>, pbx_auth_core::Error> {
+    async fn fetch(&self, previous: Option<&Token>) -> Result<Issued<Token>, pbx_auth_core::Error> {
         let token = self.create().await?;
+        if let Some(previous) = previous {
+            // The replaced token would stay a live session until it expires. A failure
+            // here costs nothing worse than that, so it does not fail the fetch.
+            let _ = self.revoke_token(previous).await;
+        }
         if let Some(refresh) = &token.refresh_token {
             *self.refresh.lock().unwrap_or_else(PoisonError::into_inner) = Some(refresh.clone());
         }
@@ -88,10 +132,6 @@ impl TokenSource for WazoTokenSource {
     }
 
     async fn revoke(&self, token: &Token) -> Result<(), pbx_auth_core::Error> {
-        self.client
-            .token()
-            .revoke(token.token.expose_secret())
-            .await
-            .map_err(Into::into)
+        self.revoke_token(token).await.map_err(Into::into)
     }
 }

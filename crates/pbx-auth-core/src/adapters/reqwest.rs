@@ -148,10 +148,11 @@ impl Body for Prefixed {
             .rest
             .as_ref()
             .map_or_else(|| SizeHint::with_exact(0), Body::size_hint);
-        hint.set_lower(hint.lower().saturating_add(first));
+        // The upper bound first: a lower bound above the old upper one would panic.
         if let Some(upper) = hint.upper() {
             hint.set_upper(upper.saturating_add(first));
         }
+        hint.set_lower(hint.lower().saturating_add(first));
         hint
     }
 }

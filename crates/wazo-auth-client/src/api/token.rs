@@ -9,9 +9,10 @@ use pbx_auth_core::{AccessToken, Password, RefreshToken};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::client::{Call, Client, http_error, seg};
+use crate::client::{Answer, Call, Credentials, http_error, seg};
 use crate::error::Error;
 use crate::list::{ListParams, Page};
+use crate::transport::basic;
 
 group!(
     /// Token commands: create, check, inspect and revoke tokens.
@@ -286,6 +287,62 @@ fn check_call<'a>(token: &str, required_acl: Option<&str>, tenant: Option<&str>)
     .opt_param("tenant", tenant)
 }
 
+/// The `POST /token` call for `request`, with Basic auth from the request's credentials or
+/// the `stored` ones. [`WazoTokenSource`](crate::WazoTokenSource) sends it too.
+pub(crate) fn create_call<'a>(
+    stored: Option<&Credentials>,
+    request: &NewToken,
+) -> Result<Call<'a>, Error> {
+    let mut call = Call::post("token creation", "token".to_owned())
+        .no_token()
+        .json(request.body());
+    // A refresh-token or SAML login does not need the stored password, so it is not
+    // sent; credentials given in the request itself are.
+    let other_login = request.refresh_token.is_some() || request.saml_session_id.is_some();
+    let stored = stored.filter(|_| !other_login);
+    let username = request
+        .username
+        .as_deref()
+        .or(stored.map(|c| c.username.as_str()));
+    let password = request.password.as_ref().or(stored.map(|c| &c.password));
+    match (username, password) {
+        (Some(u), Some(p)) => {
+            call = call.header(http::header::AUTHORIZATION, basic(u, p)?);
+        }
+        _ if request.refresh_token.is_some() || request.saml_session_id.is_some() => {}
+        _ => {
+            return Err(Error::Config(
+                "token creation needs a username and a password",
+            ));
+        }
+    }
+    if let Some(kind) = &request.session_type {
+        let value = HeaderValue::try_from(kind.as_str())
+            .map_err(|_| Error::Config("the session type is not a valid header value"))?;
+        call = call.header(HeaderName::from_static("wazo-session-type"), value);
+    }
+    if let Some(ua) = &request.user_agent {
+        let value = HeaderValue::try_from(ua.as_str())
+            .map_err(|_| Error::Config("the user agent is not a valid header value"))?;
+        call = call.header(http::header::USER_AGENT, value);
+    }
+    Ok(call)
+}
+
+/// The `DELETE /token/{token}` call.
+pub(crate) fn revoke_call<'a>(token: &str) -> Call<'a> {
+    Call::delete("token revocation", format!("token/{}", seg(token))).no_token()
+}
+
+/// What a revocation's answer means: 200, 204 and 404 all say the token is gone.
+pub(crate) fn revoked(answer: Result<Answer, Error>) -> Result<(), Error> {
+    match answer {
+        Ok(_) => Ok(()),
+        Err(Error::Http { status, .. }) if status == StatusCode::NOT_FOUND => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl TokenApi<'_> {
     /// `POST /token`: a new token. Basic auth with the request's or the client's
     /// credentials; a refresh-token or SAML login sends only credentials given in the
@@ -296,39 +353,7 @@ impl TokenApi<'_> {
     /// [`Error::Config`] when there are neither credentials nor a refresh token or SAML
     /// session; [`Error::Http`] (401 `Authentication Failed`, 400, 429), transport errors.
     pub async fn create(&self, request: &NewToken) -> Result<Token, Error> {
-        let mut call = Call::post("token creation", "token".to_owned())
-            .no_token()
-            .json(request.body());
-        // A refresh-token or SAML login does not need the stored password, so it is not
-        // sent; credentials given in the request itself are.
-        let other_login = request.refresh_token.is_some() || request.saml_session_id.is_some();
-        let stored = self.client.credentials().filter(|_| !other_login);
-        let username = request
-            .username
-            .as_deref()
-            .or(stored.map(|c| c.username.as_str()));
-        let password = request.password.as_ref().or(stored.map(|c| &c.password));
-        match (username, password) {
-            (Some(u), Some(p)) => {
-                call = call.header(http::header::AUTHORIZATION, Client::basic(u, p)?);
-            }
-            _ if request.refresh_token.is_some() || request.saml_session_id.is_some() => {}
-            _ => {
-                return Err(Error::Config(
-                    "token creation needs a username and a password",
-                ));
-            }
-        }
-        if let Some(kind) = &request.session_type {
-            let value = HeaderValue::try_from(kind.as_str())
-                .map_err(|_| Error::Config("the session type is not a valid header value"))?;
-            call = call.header(HeaderName::from_static("wazo-session-type"), value);
-        }
-        if let Some(ua) = &request.user_agent {
-            let value = HeaderValue::try_from(ua.as_str())
-                .map_err(|_| Error::Config("the user agent is not a valid header value"))?;
-            call = call.header(http::header::USER_AGENT, value);
-        }
+        let call = create_call(self.client.credentials(), request)?;
         self.client.run(call).await?.data()
     }
 
@@ -394,7 +419,7 @@ impl TokenApi<'_> {
             StatusCode::FORBIDDEN => Err(Error::MissingPermissions),
             s if s.as_u16() >= 400 => {
                 let headers = response.headers().clone();
-                let body = response.bytes().await.unwrap_or_default();
+                let body = self.client.body(response).await.unwrap_or_default();
                 Err(http_error(s, &headers, &body))
             }
             _ => Ok(false),
@@ -428,12 +453,7 @@ impl TokenApi<'_> {
     ///
     /// [`Error::Http`] for other statuses, transport errors.
     pub async fn revoke(&self, token: &str) -> Result<(), Error> {
-        let call = Call::delete("token revocation", format!("token/{}", seg(token))).no_token();
-        match self.client.run(call).await {
-            Ok(_) => Ok(()),
-            Err(Error::Http { status, .. }) if status == StatusCode::NOT_FOUND => Ok(()),
-            Err(e) => Err(e),
-        }
+        revoked(self.client.run(revoke_call(token)).await)
     }
 
     /// `GET /users/{user_uuid}/tokens` (`me` allowed): the user's refresh tokens.

@@ -1,13 +1,25 @@
-//! The token renewer on a paused clock: schedule, backoff, subscribers, stop.
+//! The token renewer on a paused clock: schedule (on the cache's `RefreshPolicy`),
+//! backoff, subscribers, stop.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pbx_auth_core::{Error, ErrorKind, Issued, TokenSource};
+use pbx_auth_core::{Error, ErrorKind, Issued, RefreshPolicy, TokenRenewer, TokenSource};
 use tokio::time::Instant;
-use wazo_auth_client::TokenRenewer;
+
+/// The reference's schedule: renew at 0.8 of the lifetime, no jitter, no minimum margin.
+fn reference() -> RefreshPolicy {
+    RefreshPolicy::default()
+        .with_refresh_fraction(0.8)
+        .with_jitter(0.0)
+        .with_min_remaining(Duration::ZERO)
+}
+
+fn renewer(source: &Scripted) -> TokenRenewer<Scripted> {
+    TokenRenewer::new(source.clone()).policy(reference())
+}
 
 /// A source that answers from a script and records when it was asked.
 #[derive(Debug, Clone, Default)]
@@ -68,10 +80,10 @@ impl TokenSource for Scripted {
 }
 
 #[tokio::test(start_paused = true)]
-async fn renews_at_eight_tenths_of_the_lifetime() {
+async fn renews_at_the_policys_refresh_point() {
     let source = Scripted::new(&[]);
     let start = Instant::now();
-    let handle = TokenRenewer::new(source.clone()).start().await;
+    let handle = renewer(&source).start().await;
     assert_eq!(
         handle.token().as_deref().map(String::as_str),
         Some("token-0")
@@ -86,7 +98,7 @@ async fn backs_off_then_resets_after_a_success() {
     // First try fails, then 6 more failures, then success, then one failure.
     let source = Scripted::new(&[false, false, false, false, false, false, false, true, false]);
     let start = Instant::now();
-    let handle = TokenRenewer::new(source.clone()).start().await;
+    let handle = renewer(&source).start().await;
     assert!(handle.token().is_none());
     tokio::time::sleep(Duration::from_secs(200)).await;
     // 0, +1, +2, +4, +8, +16, +32, +32 (success at 95), +80 (fails at 175), +1 (176).
@@ -104,7 +116,7 @@ async fn backs_off_then_resets_after_a_success() {
 #[tokio::test(start_paused = true)]
 async fn subscribers_see_tokens_and_a_panicking_one_breaks_nothing() {
     let source = Scripted::new(&[]);
-    let handle = TokenRenewer::new(source.clone()).start().await;
+    let handle = renewer(&source).start().await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let once = Arc::new(Mutex::new(Vec::new()));
     handle.subscribe(|_: &String| panic!("a broken subscriber"));
@@ -126,10 +138,7 @@ async fn subscribers_see_tokens_and_a_panicking_one_breaks_nothing() {
 #[tokio::test(start_paused = true)]
 async fn stop_ends_the_task_and_can_revoke() {
     let source = Scripted::new(&[]);
-    let handle = TokenRenewer::new(source.clone())
-        .revoke_on_stop(true)
-        .start()
-        .await;
+    let handle = renewer(&source).revoke_on_stop(true).start().await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     handle.stop().await.unwrap();
     tokio::time::sleep(Duration::from_secs(1000)).await;
@@ -137,12 +146,7 @@ async fn stop_ends_the_task_and_can_revoke() {
     assert_eq!(*source.revoked.lock().expect("lock"), vec!["token-0"]);
 
     let quiet = Scripted::new(&[]);
-    TokenRenewer::new(quiet.clone())
-        .start()
-        .await
-        .stop()
-        .await
-        .unwrap();
+    renewer(&quiet).start().await.stop().await.unwrap();
     assert!(quiet.revoked.lock().expect("lock").is_empty());
 }
 
@@ -150,11 +154,47 @@ async fn stop_ends_the_task_and_can_revoke() {
 async fn custom_backoff_repeats_its_last_delay() {
     let source = Scripted::new(&[false, false, false, false]);
     let start = Instant::now();
-    let handle = TokenRenewer::new(source.clone())
+    let handle = renewer(&source)
         .backoff(vec![Duration::from_secs(5), Duration::from_secs(7)])
         .start()
         .await;
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(source.offsets(start), vec![0, 5, 12, 19, 26]);
+    handle.stop().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_policy_is_the_caches() {
+    // Default policy, 100 s tokens: the margin is max(25 s, 60 s) capped at half the
+    // lifetime, 50 s, plus up to 20% of it as jitter: a renewal between 40 s and 50 s.
+    let source = Scripted::new(&[]);
+    let start = Instant::now();
+    let handle = TokenRenewer::new(source.clone()).start().await;
+    tokio::time::sleep(Duration::from_secs(51)).await;
+    let offsets = source.offsets(start);
+    assert_eq!(offsets.len(), 2, "{offsets:?}");
+    assert!((40..=50).contains(&offsets[1]), "{offsets:?}");
+    handle.stop().await.unwrap();
+}
+
+/// A source whose credentials never expire.
+#[derive(Debug, Clone, Default)]
+struct Eternal(Arc<AtomicUsize>);
+
+impl TokenSource for Eternal {
+    type Token = String;
+
+    async fn fetch(&self, _previous: Option<&String>) -> Result<Issued<String>, Error> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Issued::non_expiring("forever".to_owned()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_credential_without_lifetime_is_not_renewed() {
+    let source = Eternal::default();
+    let handle = TokenRenewer::new(source.clone()).start().await;
+    tokio::time::sleep(Duration::from_secs(1_000_000)).await;
+    assert_eq!(source.0.load(Ordering::SeqCst), 1);
     handle.stop().await.unwrap();
 }
