@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let auth = session
         .authenticator()
         .ok_or("the session has no credentials")?;
-    let salt = auth.salt_source().fetch_salt().await?;
+    let salt = auth.cache().source().fetch_salt().await?;
     let standalone = Auth::new("admin", "admin", session.domain(), Some(&salt))?;
     let header = standalone.xauth()?;
     let url = session.url("/rest/dashboard")?;

@@ -15,7 +15,9 @@ pub mod digest;
 pub mod verifier;
 
 pub use auth::Auth;
-pub use authenticator::KalliopeAuthenticator;
+pub use authenticator::{
+    KalliopeAuthenticator, KalliopeRefusals, authenticator, authenticator_with_options,
+};
 pub use conn::{ConnectionInfo, parse_connection_string};
 pub use credentials::{Credentials, DEFAULT_DOMAIN, SigningKey};
 pub use error::{Error, TransportError};

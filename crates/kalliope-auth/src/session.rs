@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use pbx_auth_core::adapters::reqwest::authorize_reqwest;
+use pbx_auth_core::exchange;
 use pbx_auth_core::nonce::SharedNonceSource;
-use pbx_auth_core::{AuthAction, Authenticator, Password, SharedClock, SkewAdjustedClock};
+use pbx_auth_core::{Password, SharedClock, SkewAdjustedClock};
 use url::Url;
 
-use crate::authenticator::KalliopeAuthenticator;
+use crate::authenticator::{KalliopeAuthenticator, KalliopeRefusals, authenticator_with_options};
 use crate::conn::parse_connection_string;
 use crate::credentials::Credentials;
 use crate::error::Error;
@@ -132,8 +132,10 @@ impl SessionBuilder {
         self
     }
 
-    /// A header sent with every request of this session (only this one: headers are never
-    /// shared between sessions, unlike the seed's).
+    /// A header sent with every request of this session to the session's own origin (only
+    /// this session: headers are never shared between sessions, unlike the seed's). A
+    /// redirect to another origin carries none of them, as a credential such as
+    /// `Authorization` or `Cookie` must not leak there.
     ///
     /// # Errors
     ///
@@ -284,7 +286,7 @@ impl Session {
         let credentials = Credentials::new(username, password, domain)?;
         let scope = self.salt_scope.as_deref().unwrap_or(domain).to_owned();
         let auth = Arc::new(
-            KalliopeAuthenticator::with_options(
+            authenticator_with_options(
                 self.client.clone(),
                 &self.base,
                 &scope,
@@ -292,7 +294,7 @@ impl Session {
                 Arc::clone(&self.clock),
                 Arc::clone(&self.nonce),
             )?
-            .retry_on_403(self.retry_on_403),
+            .with_refusal_policy(KalliopeRefusals::default().retry_on_403(self.retry_on_403)),
         );
         *self
             .auth
@@ -317,7 +319,7 @@ impl Session {
         domain: Option<&str>,
     ) -> Result<(), Error> {
         let auth = self.install(username.to_owned(), password.into(), domain)?;
-        let result = auth.prefetch().await;
+        let result = auth.cache().get().await.map(drop).map_err(Error::from_core);
         if result.is_err() {
             self.logout();
         }
@@ -414,8 +416,10 @@ impl Session {
     /// whatever its status, except that a refused header is retried once and then reported
     /// as [`Error::Unauthorized`].
     ///
-    /// Each attempt and each same-origin redirect hop gets a fresh header; a redirect to
-    /// another origin is followed without it.
+    /// Each hop is one run of the core's authorized exchange: a fresh header for each
+    /// attempt and each same-origin redirect hop. A redirect to another origin is followed
+    /// without the header and without the session's headers; a 307 or 308 that would carry
+    /// the body to another origin is not followed but returned as it is.
     ///
     /// # Errors
     ///
@@ -432,11 +436,17 @@ impl Session {
         let mut method = method;
         let mut body = body;
         let mut hops = 0usize;
-        let mut retried = false;
         let auth = self.authenticator();
         loop {
+            let home = url.origin() == self.base.origin();
             let mut request = reqwest::Request::new(method.clone(), url.clone());
-            request.headers_mut().clone_from(&self.headers);
+            if home {
+                request.headers_mut().clone_from(&self.headers);
+            } else {
+                request
+                    .headers_mut()
+                    .insert(ACCEPT, HeaderValue::from_static("application/json"));
+            }
             if let Some(body) = &body {
                 request
                     .headers_mut()
@@ -444,51 +454,63 @@ impl Session {
                 *request.body_mut() = Some(body.bytes.clone().into());
             }
             // The header is only ever written for the session's own origin.
-            let signer = auth
-                .as_deref()
-                .filter(|_| url.origin() == self.base.origin());
-            let receipt = match signer {
-                Some(a) => Some(
-                    authorize_reqwest(a, &mut request)
-                        .await
-                        .map_err(Error::from_core)?,
-                ),
-                None => None,
+            let response = match auth.as_deref().filter(|_| home) {
+                Some(a) => {
+                    let sent = exchange::exchange_reporting(a, request, &mut |r| {
+                        let sent = self.client.execute(r);
+                        async { sent.await.map_err(Failed::reqwest) }
+                    })
+                    .await
+                    .map_err(|f| f.0)?;
+                    let status = sent.response.status();
+                    if sent.retried && a.refusal_policy().is_refusal(status) {
+                        return Err(Error::Unauthorized {
+                            status: status.as_u16(),
+                        });
+                    }
+                    sent.response
+                }
+                None => self
+                    .client
+                    .execute(request)
+                    .await
+                    .map_err(Error::from_reqwest)?,
             };
-            let response = self
-                .client
-                .execute(request)
-                .await
-                .map_err(Error::from_reqwest)?;
             let status = response.status();
-            if let (Some(a), Some(receipt)) = (signer, &receipt)
-                && a.is_refusal(status)
-            {
-                if retried {
-                    return Err(Error::Unauthorized {
-                        status: status.as_u16(),
-                    });
-                }
-                if a.on_response(receipt, status, response.headers()) == AuthAction::RetryOnce {
-                    retried = true;
-                    continue;
-                }
-                return Ok(response);
-            }
             if status.is_redirection() && response.headers().contains_key(LOCATION) {
                 if hops >= self.max_redirects {
                     return Err(Error::TooManyRedirects(self.max_redirects));
                 }
-                hops += 1;
-                url = next_hop(&url, response.headers())?;
+                let next = next_hop(&url, response.headers())?;
                 if changes_to_get(status, &method) {
                     method = Method::GET;
                     body = None;
                 }
+                if body.is_some() && next.origin() != self.base.origin() {
+                    // The body was meant for the PBX: it does not go to another origin.
+                    return Ok(response);
+                }
+                hops += 1;
+                url = next;
                 continue;
             }
             return Ok(response);
         }
+    }
+}
+
+/// The exchange's error: the session's, holding the authenticator's too.
+struct Failed(Error);
+
+impl Failed {
+    fn reqwest(error: reqwest::Error) -> Self {
+        Self(Error::from_reqwest(error))
+    }
+}
+
+impl From<pbx_auth_core::Error> for Failed {
+    fn from(error: pbx_auth_core::Error) -> Self {
+        Self(Error::from_core(error))
     }
 }
 

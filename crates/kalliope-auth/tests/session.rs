@@ -366,3 +366,50 @@ async fn a_dropped_connection_is_a_transport_error() {
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_transient());
 }
+
+/// A PBX that sends every request under `/go` to `target` with a 307.
+fn redirecting_to(target: String) -> MockServer {
+    MockServer::start(move |req: &pbx_mock::MockRequest| {
+        if req.path.starts_with("/go") {
+            pbx_mock::MockResponse::status(307).with_header("location", &target)
+        } else {
+            pbx_mock::MockResponse::status(200)
+        }
+    })
+}
+
+#[tokio::test]
+async fn caller_headers_and_bodies_never_follow_a_redirect_to_another_origin() {
+    let other = MockServer::start(|_: &pbx_mock::MockRequest| pbx_mock::MockResponse::status(200));
+    let server = redirecting_to(format!("{}/landing", other.url()));
+    let s = Session::builder(&format!("http://{}/default", host(&server)))
+        .unwrap()
+        .header("Authorization", "Bearer caller-secret")
+        .unwrap()
+        .header("Cookie", "session=caller-secret")
+        .unwrap()
+        .header("Proxy-Authorization", "Basic caller-secret")
+        .unwrap()
+        .build()
+        .unwrap();
+
+    // A GET is followed, without the caller's headers.
+    assert_eq!(s.get("/go").await.unwrap().status(), 200);
+    let first = &server.requests_to("/go")[0];
+    assert_eq!(first.header("authorization"), Some("Bearer caller-secret"));
+    let landed = other.requests_to("/landing");
+    assert_eq!(landed.len(), 1);
+    for name in ["authorization", "cookie", "proxy-authorization"] {
+        assert!(
+            landed[0].header(name).is_none(),
+            "{name} reached another origin"
+        );
+    }
+
+    // A 307 keeps the method and body: the body is not carried to another origin, the
+    // redirect is handed back instead.
+    let body = Body::bytes(b"caller-secret".to_vec(), "text/plain").unwrap();
+    let response = s.post("/go/post", body).await.unwrap();
+    assert_eq!(response.status(), 307);
+    assert_eq!(other.requests_to("/landing").len(), 1);
+}
