@@ -9,7 +9,8 @@ use std::time::SystemTime;
 use criterion::{Criterion, criterion_group, criterion_main};
 use pbx_auth_core::Authenticator;
 use sipgate_oauth::{
-    AccessToken, BearerAuth, Config, MemoryStore, OAuthClient, RefreshToken, TokenSet, TokenStore,
+    AccessToken, Config, MemoryStore, OAuthClient, RefreshToken, TokenSet, TokenStore,
+    bearer_auth_from_login,
 };
 
 fn client() -> OAuthClient {
@@ -54,7 +55,7 @@ fn bearer(c: &mut Criterion) {
         Some(RefreshToken::new("refresh")),
         Some(SystemTime::now() + std::time::Duration::from_secs(3600)),
     );
-    let auth = BearerAuth::from_login(client(), store, &tokens).expect("auth");
+    let auth = bearer_auth_from_login(client(), store, &tokens).expect("auth");
     c.bench_function("sipgate_oauth/bearer_authorize_cached", |b| {
         b.to_async(&rt).iter(|| async {
             let (mut parts, ()) = http::Request::new(()).into_parts();

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuth, BrowserOpener, Config, FileStore, MemoryStore, OAuthClient, PrintUrl, TokenStore,
-    account, default_opener,
+    BearerAuthExt as _, BrowserOpener, Config, FileStore, MemoryStore, OAuthClient, PrintUrl,
+    TokenStore, account, bearer_auth_from_login, default_opener,
 };
 use url::Url;
 
@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(path) => Arc::new(FileStore::new(path)),
         Err(_) => Arc::new(MemoryStore::new()),
     };
-    let auth = BearerAuth::from_login(client.clone(), store, &tokens)?;
+    let auth = bearer_auth_from_login(client.clone(), store, &tokens)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;

@@ -1,15 +1,16 @@
-//! [`BearerAuth`]: the access token from the core [`TokenCache`], refreshed with the stored
-//! refresh token (single flight), the rotated refresh token persisted before the new access
-//! token is handed out, and one retry after a 401.
+//! [`BearerAuth`]: the core composition of the access token's [`TokenCache`] (refreshed
+//! with the stored refresh token, single flight, the rotated refresh token persisted before
+//! the new access token is handed out), `Authorization: Bearer` and the RFC 6750 refusal
+//! policy ([`BearerRefusals`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use http::request::Parts;
+use http::header::WWW_AUTHENTICATE;
 use http::{HeaderMap, StatusCode};
 use pbx_auth_core::{
-    AccessToken, AuthAction, Authenticator, Cached, HeaderToken, Issued, Receipt, RefreshPolicy,
-    TokenCache, TokenSource,
+    AccessToken, Cached, HeaderToken, Issued, RefreshPolicy, RefusalPolicy, TokenCache,
+    TokenSource, Verdict,
 };
 
 use crate::client::{OAuthClient, TokenSet};
@@ -97,78 +98,112 @@ impl TokenSource for RefreshingSource {
     }
 }
 
-/// `Authorization: Bearer <access token>` for sipgate's API, refreshing as needed.
-#[derive(Debug)]
-pub struct BearerAuth {
-    inner: Cached<RefreshingSource, HeaderToken>,
+/// RFC 6750 §3: what a resource server's refusal says about a bearer token.
+///
+/// - 401 with `WWW-Authenticate: Bearer error="invalid_token"` (expired, revoked): stale,
+///   refresh and retry once. A 401 without an error code is read the same way, as servers
+///   that send no challenge mean nothing else.
+/// - `error="insufficient_scope"` (401 or 403) or any 403: the token lacks a permission;
+///   returned as it is, the token kept.
+/// - 401 with another error code (`invalid_request`): the request is at fault, not the
+///   token; returned as it is, the token kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BearerRefusals;
+
+impl RefusalPolicy for BearerRefusals {
+    fn classify(&self, status: StatusCode, headers: &HeaderMap, _: Option<&[u8]>) -> Verdict {
+        match status {
+            StatusCode::UNAUTHORIZED => match bearer_error(headers).as_deref() {
+                None | Some("invalid_token") => Verdict::Stale,
+                Some(_) => Verdict::Forbidden,
+            },
+            StatusCode::FORBIDDEN => Verdict::Forbidden,
+            _ => Verdict::Accepted,
+        }
+    }
 }
 
-impl BearerAuth {
-    /// An authenticator over the tokens in `store`; a still-valid stored access token is
-    /// used first.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] when the store cannot be read.
-    pub fn new(client: OAuthClient, store: Arc<dyn TokenStore>) -> Result<Self, Error> {
-        Self::with_policy(client, store, RefreshPolicy::default())
-    }
-
-    /// As [`new`](Self::new) with an explicit refresh policy.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] when the store cannot be read.
-    pub fn with_policy(
-        client: OAuthClient,
-        store: Arc<dyn TokenStore>,
-        policy: RefreshPolicy,
-    ) -> Result<Self, Error> {
-        let stored = store.load()?;
-        let cache = TokenCache::with_policy(RefreshingSource::new(client, store), policy);
-        if let Some(tokens) = stored {
-            let lifetime = remaining(tokens.expires_at);
-            if lifetime.is_none_or(|l| !l.is_zero()) {
-                cache.set(Issued::new(tokens.access_token, lifetime));
-            }
-        }
-        Ok(Self {
-            inner: Cached::new(cache, HeaderToken::bearer()),
+/// The `error` parameter of a `Bearer` challenge, if the response has one.
+fn bearer_error(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| {
+            let (scheme, params) = v.trim().split_once(' ').unwrap_or((v.trim(), ""));
+            scheme.eq_ignore_ascii_case("bearer").then_some(params)
         })
-    }
+        .flat_map(|params| params.split(','))
+        .find_map(|param| {
+            let (name, value) = param.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("error")
+                .then(|| value.trim().trim_matches('"').to_owned())
+        })
+}
 
-    /// Stores freshly obtained tokens (from a login) and authenticates with them.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] when the tokens cannot be saved.
-    pub fn from_login(
-        client: OAuthClient,
-        store: Arc<dyn TokenStore>,
-        tokens: &TokenSet,
-    ) -> Result<Self, Error> {
-        store.save(tokens)?;
-        Self::new(client, store)
-    }
+/// `Authorization: Bearer <access token>` for sipgate's API, refreshing as needed: the
+/// core's [`Cached`] over a [`RefreshingSource`], [`HeaderToken::bearer`] and
+/// [`BearerRefusals`]. Build one with [`bearer_auth`], [`bearer_auth_with_policy`] or
+/// [`bearer_auth_from_login`]; [`BearerAuthExt`] adds the token-level operations.
+pub type BearerAuth = Cached<RefreshingSource, HeaderToken, BearerRefusals>;
 
-    /// The token cache (for `force_refresh`, say).
-    pub fn cache(&self) -> &TokenCache<RefreshingSource> {
-        self.inner.cache()
-    }
+/// An authenticator over the tokens in `store`; a still-valid stored access token is used
+/// first.
+///
+/// # Errors
+///
+/// [`Error::Store`] when the store cannot be read.
+pub fn bearer_auth(client: OAuthClient, store: Arc<dyn TokenStore>) -> Result<BearerAuth, Error> {
+    bearer_auth_with_policy(client, store, RefreshPolicy::default())
+}
 
+/// As [`bearer_auth`] with an explicit refresh policy.
+///
+/// # Errors
+///
+/// [`Error::Store`] when the store cannot be read.
+pub fn bearer_auth_with_policy(
+    client: OAuthClient,
+    store: Arc<dyn TokenStore>,
+    policy: RefreshPolicy,
+) -> Result<BearerAuth, Error> {
+    let stored = store.load()?;
+    let cache = TokenCache::with_policy(RefreshingSource::new(client, store), policy);
+    if let Some(tokens) = stored {
+        let lifetime = remaining(tokens.expires_at);
+        if lifetime.is_none_or(|l| !l.is_zero()) {
+            cache.set(Issued::new(tokens.access_token, lifetime));
+        }
+    }
+    Ok(Cached::new(cache, HeaderToken::bearer()).with_refusal_policy(BearerRefusals))
+}
+
+/// Stores freshly obtained tokens (from a login) and authenticates with them.
+///
+/// # Errors
+///
+/// [`Error::Store`] when the tokens cannot be saved.
+pub fn bearer_auth_from_login(
+    client: OAuthClient,
+    store: Arc<dyn TokenStore>,
+    tokens: &TokenSet,
+) -> Result<BearerAuth, Error> {
+    store.save(tokens)?;
+    bearer_auth(client, store)
+}
+
+/// What a [`BearerAuth`] offers besides authorizing requests.
+pub trait BearerAuthExt {
     /// How many refreshes have been sent.
-    pub fn refresh_count(&self) -> u64 {
-        self.cache().source().refresh_count()
-    }
+    fn refresh_count(&self) -> u64;
 
     /// A valid access token, refreshing if needed.
     ///
     /// # Errors
     ///
     /// The refresh error ([`Error::InvalidGrant`] means: log in again).
-    pub async fn access_token(&self) -> Result<Arc<AccessToken>, Error> {
-        Ok(self.cache().get().await?)
-    }
+    fn access_token(&self) -> impl Future<Output = Result<Arc<AccessToken>, Error>> + Send;
 
     /// Revokes the grant at the server (when it offers RFC 7009 revocation) and forgets
     /// the tokens locally in any case.
@@ -176,7 +211,19 @@ impl BearerAuth {
     /// # Errors
     ///
     /// [`Error::Unsupported`] without a revocation endpoint, or the server's error.
-    pub async fn revoke(&self) -> Result<(), Error> {
+    fn revoke(&self) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+impl BearerAuthExt for BearerAuth {
+    fn refresh_count(&self) -> u64 {
+        self.cache().source().refresh_count()
+    }
+
+    async fn access_token(&self) -> Result<Arc<AccessToken>, Error> {
+        Ok(self.cache().get().await?)
+    }
+
+    async fn revoke(&self) -> Result<(), Error> {
         if self.cache().cached().is_none() {
             // Nothing cached: revoke what the store holds.
             return self.cache().source().revoke_stored(None).await;
@@ -185,33 +232,38 @@ impl BearerAuth {
     }
 }
 
-impl Authenticator for BearerAuth {
-    fn authorize<'a>(
-        &'a self,
-        parts: &'a mut Parts,
-        body: Option<&'a [u8]>,
-    ) -> impl Future<Output = Result<Receipt, pbx_auth_core::Error>> + Send + 'a {
-        self.inner.authorize(parts, body)
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn verdict(status: u16, challenge: Option<&'static str>) -> Verdict {
+        let mut headers = HeaderMap::new();
+        if let Some(c) = challenge {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        BearerRefusals.classify(StatusCode::from_u16(status).unwrap(), &headers, None)
     }
 
-    fn authorize_now(
-        &self,
-        parts: &mut Parts,
-        body: Option<&[u8]>,
-    ) -> Option<Result<Receipt, pbx_auth_core::Error>> {
-        self.inner.authorize_now(parts, body)
-    }
-
-    fn reads_uri(&self) -> bool {
-        self.inner.reads_uri()
-    }
-
-    fn on_response(
-        &self,
-        receipt: &Receipt,
-        status: StatusCode,
-        headers: &HeaderMap,
-    ) -> AuthAction {
-        self.inner.on_response(receipt, status, headers)
+    #[test]
+    fn rfc_6750_challenges_are_read() {
+        let expired = r#"Bearer realm="api", error="invalid_token", error_description="expired""#;
+        assert_eq!(verdict(401, Some(expired)), Verdict::Stale);
+        assert_eq!(
+            verdict(401, Some("Bearer error=invalid_token")),
+            Verdict::Stale
+        );
+        assert_eq!(verdict(401, None), Verdict::Stale);
+        assert_eq!(verdict(401, Some(r#"Bearer realm="api""#)), Verdict::Stale);
+        let scope = r#"Bearer error="insufficient_scope", scope="history:read""#;
+        assert_eq!(verdict(403, Some(scope)), Verdict::Forbidden);
+        assert_eq!(verdict(401, Some(scope)), Verdict::Forbidden);
+        assert_eq!(
+            verdict(401, Some(r#"Bearer error="invalid_request""#)),
+            Verdict::Forbidden
+        );
+        assert_eq!(verdict(403, None), Verdict::Forbidden);
+        assert_eq!(verdict(200, None), Verdict::Accepted);
     }
 }

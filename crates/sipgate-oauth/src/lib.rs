@@ -14,7 +14,10 @@ mod pat;
 mod store;
 
 pub use account::{Account, account};
-pub use bearer::{BearerAuth, RefreshingSource};
+pub use bearer::{
+    BearerAuth, BearerAuthExt, BearerRefusals, RefreshingSource, bearer_auth,
+    bearer_auth_from_login, bearer_auth_with_policy,
+};
 #[cfg(feature = "system-browser")]
 pub use browser::SystemBrowser;
 pub use browser::{BrowserOpener, PrintUrl, default_opener};

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
-use pbx_auth_core::{Authenticator, Password, Receipt};
+use pbx_auth_core::{Authenticator, BoxFuture, Password, Receipt};
 
 use crate::error::Error;
 
@@ -88,13 +88,15 @@ fn basic_header(id: &str, token: &str) -> Result<http::HeaderValue, Error> {
 }
 
 impl Authenticator for PersonalAccessToken {
-    async fn authorize<'a>(
+    fn authorize<'a>(
         &'a self,
         parts: &'a mut Parts,
         body: Option<&'a [u8]>,
-    ) -> Result<Receipt, pbx_auth_core::Error> {
-        self.authorize_now(parts, body)
-            .unwrap_or(Ok(Receipt::none()))
+    ) -> BoxFuture<'a, Result<Receipt, pbx_auth_core::Error>> {
+        let done = self
+            .authorize_now(parts, body)
+            .unwrap_or(Ok(Receipt::none()));
+        Box::pin(std::future::ready(done))
     }
 
     fn authorize_now(

@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sipgate_oauth::{BearerAuth, Config, Error, MemoryStore, OAuthClient, TokenStore, account};
+use sipgate_oauth::{
+    Config, Error, MemoryStore, OAuthClient, TokenStore, account, bearer_auth_from_login,
+};
 use tokio::sync::oneshot;
 use url::Url;
 
@@ -110,7 +112,7 @@ async fn chromium_logs_in_through_the_loopback_listener() {
 
     assert!(tokens.refresh_token.is_some());
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
     let http = reqwest::Client::new();
     let me = account(&http, &auth, &client.config().test_api_endpoint)
         .await

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use sipgate_oauth::{
-    AccessToken, BearerAuth, Config, Error, MemoryStore, OAuthClient, PersonalAccessToken,
-    RefreshToken, TokenSet, TokenStore, account,
+    AccessToken, BearerAuthExt as _, Config, Error, MemoryStore, OAuthClient, PersonalAccessToken,
+    RefreshToken, TokenSet, TokenStore, account, bearer_auth, bearer_auth_from_login,
 };
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -239,7 +239,7 @@ async fn account_answer(response: ResponseTemplate) -> Error {
         Some(RefreshToken::new(REFRESH)),
         None,
     );
-    let auth = BearerAuth::from_login(client.clone(), store, &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
     let err = account(
         &reqwest::Client::new(),
         &auth,
@@ -302,7 +302,7 @@ async fn personal_access_token_is_basic() {
 async fn no_refresh_token_means_log_in_again() {
     let server = MockServer::start().await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::new(client(&server), store).unwrap();
+    let auth = bearer_auth(client(&server), store).unwrap();
     let err = auth.access_token().await.unwrap_err();
     assert_eq!(err.kind(), pbx_auth_core::ErrorKind::InvalidCredentials);
 }

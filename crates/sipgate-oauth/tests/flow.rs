@@ -8,7 +8,8 @@ use std::time::Duration;
 use pbx_mock::MockServer;
 use pbx_mock::sipgate::{CLIENT_ID, CLIENT_SECRET, ClientAuthMethod, SipgateMock};
 use sipgate_oauth::{
-    BearerAuth, ClientAuth, Config, Error, FileStore, MemoryStore, OAuthClient, TokenStore, account,
+    BearerAuthExt as _, ClientAuth, Config, Error, FileStore, MemoryStore, OAuthClient, TokenStore,
+    account, bearer_auth, bearer_auth_from_login,
 };
 use url::Url;
 
@@ -64,7 +65,7 @@ async fn full_flow_account_refresh_and_rotation() {
     assert!(token_req.header("authorization").is_none());
 
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
     let http = reqwest::Client::new();
     let me = account(&http, &auth, &client.config().test_api_endpoint)
         .await
@@ -98,7 +99,7 @@ async fn expired_access_token_is_refreshed_once_and_retried() {
     let (open, _pages) = browser(|_| {});
     let tokens = client.login(&open, LONG).await.unwrap();
     let auth = Arc::new(
-        BearerAuth::from_login(client.clone(), Arc::new(MemoryStore::new()), &tokens).unwrap(),
+        bearer_auth_from_login(client.clone(), Arc::new(MemoryStore::new()), &tokens).unwrap(),
     );
     // The server considers the token expired although the client still thinks it is
     // fresh: the 401 makes the authenticator refresh once and retry.
@@ -317,11 +318,11 @@ async fn file_store_survives_a_restart_and_revocation_clears_it() {
     let path = dir.join("tokens.json");
     {
         let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
-        BearerAuth::from_login(client.clone(), store, &tokens).unwrap();
+        bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
     }
     // "Restart": a new authenticator from the file uses the stored access token.
     let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
-    let auth = BearerAuth::new(client.clone(), Arc::clone(&store)).unwrap();
+    let auth = bearer_auth(client.clone(), Arc::clone(&store)).unwrap();
     let http = reqwest::Client::new();
     account(&http, &auth, &client.config().test_api_endpoint)
         .await

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuth, ClientAuth, Config, Error, LoopbackListener, MemoryStore, OAuthClient, TokenSet,
-    TokenStore, account,
+    BearerAuthExt as _, ClientAuth, Config, Error, LoopbackListener, MemoryStore, OAuthClient,
+    TokenSet, TokenStore, account, bearer_auth_from_login,
 };
 use url::Url;
 
@@ -107,7 +107,7 @@ async fn full_flow_through_the_loopback_listener() {
     assert_eq!(exchange["status"], 200);
 
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::from_login(client.clone(), store, &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
     let me = account(
         &reqwest::Client::new(),
         &auth,
@@ -180,7 +180,7 @@ async fn refresh_rotates_and_the_old_refresh_token_is_refused() {
     let first = tokens.refresh_token.clone().unwrap();
 
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
     auth.cache().force_refresh().await.unwrap();
     let second = store.load().unwrap().unwrap().refresh_token.unwrap();
     assert_ne!(first.expose_secret(), second.expose_secret());
@@ -271,7 +271,7 @@ async fn hundred_requests_across_an_expiry_cause_one_refresh() {
     let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
     let tokens = login(&client).await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = Arc::new(BearerAuth::from_login(client.clone(), store, &tokens).unwrap());
+    let auth = Arc::new(bearer_auth_from_login(client.clone(), store, &tokens).unwrap());
     let http = reqwest::Client::new();
     let url = client.config().test_api_endpoint.clone();
     account(&http, &*auth, &url).await.unwrap();
@@ -306,7 +306,7 @@ async fn revocation_ends_the_grant() {
     let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
     let tokens = login(&client).await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
     auth.revoke().await.unwrap();
     assert!(store.load().unwrap().is_none());
     let err = client

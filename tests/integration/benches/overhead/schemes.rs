@@ -12,7 +12,9 @@ use pbx_auth_core::{
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
 use pbx_mock::wazo::WazoAuth;
-use sipgate_oauth::{BearerAuth, Config, MemoryStore, OAuthClient, TokenSet, TokenStore};
+use sipgate_oauth::{
+    Config, MemoryStore, OAuthClient, TokenSet, TokenStore, bearer_auth_from_login,
+};
 use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
 
 /// Servers the schemes need to warm up (the Kalliope salt endpoint), kept alive by the
@@ -71,7 +73,7 @@ pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
         Some(SystemTime::now() + Duration::from_secs(3600)),
     );
     let client = OAuthClient::new(config).expect("oauth client");
-    let sipgate_auth = BearerAuth::from_login(client, store, &tokens).expect("bearer");
+    let sipgate_auth = bearer_auth_from_login(client, store, &tokens).expect("bearer");
 
     (
         Peers {
