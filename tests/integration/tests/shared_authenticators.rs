@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
-use kalliope_auth::{Credentials, KalliopeAuthenticator};
+use kalliope_auth::Credentials;
 use pbx_auth_core::adapters::middleware::AuthMiddleware;
 use pbx_auth_core::adapters::tower::AuthLayer;
 use pbx_auth_core::{Cached, HeaderToken, SharedAuthenticator, TokenCache};
@@ -33,7 +33,7 @@ fn cases() -> Vec<Case> {
         "pa55word",
     ));
     let base = url::Url::parse(kalliope.url()).expect("test setup");
-    let kalliope_auth = KalliopeAuthenticator::new(
+    let kalliope_auth = kalliope_auth::authenticator(
         reqwest::Client::new(),
         &base,
         Credentials::new("admin", "pa55word", "default").expect("test setup"),

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use http::request::Parts;
-use kalliope_auth::{Credentials, KalliopeAuthenticator};
+use kalliope_auth::Credentials;
 use pbx_auth_core::{
-    AccessToken, Authenticator, Cached, Error, HeaderToken, Receipt, SharedAuthenticator,
-    TokenCache,
+    AccessToken, Authenticator, BoxFuture, Cached, Error, HeaderToken, Receipt,
+    SharedAuthenticator, TokenCache,
 };
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
@@ -29,8 +29,12 @@ pub(crate) struct Peers {
 struct PassThrough;
 
 impl Authenticator for PassThrough {
-    async fn authorize(&self, _: &mut Parts, _: Option<&[u8]>) -> Result<Receipt, Error> {
-        Ok(Receipt::none())
+    fn authorize<'a>(
+        &'a self,
+        _: &'a mut Parts,
+        _: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Result<Receipt, Error>> {
+        Box::pin(std::future::ready(Ok(Receipt::none())))
     }
 
     fn authorize_now(&self, _: &mut Parts, _: Option<&[u8]>) -> Option<Result<Receipt, Error>> {
@@ -50,7 +54,7 @@ pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
     let base = url::Url::parse(kalliope.url()).expect("mock url");
     let credentials = Credentials::new("admin", "admin", "default").expect("credentials");
     let kalliope_auth =
-        KalliopeAuthenticator::new(reqwest::Client::new(), &base, credentials).expect("kalliope");
+        kalliope_auth::authenticator(reqwest::Client::new(), &base, credentials).expect("kalliope");
 
     let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
     let wazo_client = ClientBuilder::from_url(wazo.url())
