@@ -413,3 +413,41 @@ async fn caller_headers_and_bodies_never_follow_a_redirect_to_another_origin() {
     assert_eq!(response.status(), 307);
     assert_eq!(other.requests_to("/landing").len(), 1);
 }
+
+// The exchange's scenarios through the session (the stale case is
+// `refusal_refetches_the_salt_and_retries_once`; session bodies are bytes, always copyable).
+
+#[tokio::test]
+async fn a_403_read_as_a_permission_refusal_is_returned_with_no_salt_fetch_and_no_retry() {
+    let mock = KalliopeMock::new().failure_status(403);
+    let server = start(&mock);
+    let s = Session::builder(&format!("http://admin:wrong@{}/default", host(&server)))
+        .unwrap()
+        .retry_on_403(false)
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(s.get("/rest/account").await.unwrap().status(), 403);
+    }
+    assert_eq!(server.count("/rest/account"), 3);
+    assert_eq!(server.count("/rest/salt/default"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refusals_of_one_key_make_one_salt_fetch() {
+    let mock = KalliopeMock::new();
+    let server = start(&mock);
+    let s = Arc::new(session(&server, "admin:admin"));
+    assert_eq!(s.get("/rest/account").await.unwrap().status(), 200);
+    mock.rotate_salt("default", "00112233445566778899aabbccddeeff");
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.get("/rest/account").await.unwrap().status() })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(server.count("/rest/salt/default"), 2);
+}
