@@ -52,6 +52,7 @@ pub trait RefusalPolicy: Send + Sync + fmt::Debug {
 
 /// The default policy: a 401 means the credential is stale, anything else is accepted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StaleOn401;
 
 impl RefusalPolicy for StaleOn401 {

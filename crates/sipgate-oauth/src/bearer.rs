@@ -108,6 +108,7 @@ impl TokenSource for RefreshingSource {
 /// - 401 with another error code (`invalid_request`): the request is at fault, not the
 ///   token; returned as it is, the token kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BearerRefusals;
 
 impl RefusalPolicy for BearerRefusals {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 /// The refusal policy of wazo-auth, from the body of its 401 answers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WazoRefusals;
 
 #[derive(Deserialize)]

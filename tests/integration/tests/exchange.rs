@@ -9,6 +9,9 @@
 //! The protocol clients run the same scenarios against their own stand-ins:
 //! `wazo-auth-client/tests/exchange.rs` and `kalliope-auth/tests/session.rs`.
 
+// Helpers outside `#[test]` functions unwrap too; a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -104,7 +104,7 @@ impl ExchangeResponse for reqwest::Response {
             parts.extensions.extend(mem::take(extensions));
         }
         let response = http::Response::from_parts(parts, reqwest::Body::wrap(rebuilt));
-        (reqwest::Response::from(response), Some(bytes))
+        (Self::from(response), Some(bytes))
     }
 }
 

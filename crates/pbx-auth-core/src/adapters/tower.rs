@@ -338,7 +338,7 @@ impl<B: 'static> ExchangeRequest for http::Request<B> {
 
     fn try_copy(&self) -> Option<Self> {
         let body = copy_body(self.body())?;
-        let mut copy = http::Request::new(body);
+        let mut copy = Self::new(body);
         self.method().clone_into(copy.method_mut());
         self.uri().clone_into(copy.uri_mut());
         *copy.version_mut() = self.version();
