@@ -7,27 +7,24 @@ use pbx_auth_core::{KeyMaterial, Password};
 
 use crate::digest::digest_password;
 use crate::error::Error;
+use crate::grammar::is_valid_field;
 
 /// The domain used when none is given, as on a single-tenant PBX.
 pub const DEFAULT_DOMAIN: &str = "default";
 
-/// Checks a `Username` or `Domain` value: it goes between double quotes in the header
-/// unescaped, so a `"` or a control character would break the header (the seed's bug 9).
-/// `@` is allowed here although the vendor's regex excludes it; a PBX may refuse it.
+/// Checks a `Username` or `Domain` value against the header's grammar (see
+/// [`is_valid_field`]): a `"` or a control character would break the header (the seed's
+/// bug 9), and the vendor's validation refuses `@`.
 pub(crate) fn check_field(value: &str, what: &'static str) -> Result<(), Error> {
-    if value.is_empty() {
-        return Err(Error::InvalidCredentials(match what {
-            "username" => "the username is empty",
-            _ => "the domain is empty",
-        }));
+    if is_valid_field(value) {
+        return Ok(());
     }
-    if value.bytes().any(|b| b == b'"' || b < 0x20 || b == 0x7f) {
-        return Err(Error::InvalidCredentials(match what {
-            "username" => "the username contains a double quote or a control character",
-            _ => "the domain contains a double quote or a control character",
-        }));
-    }
-    Ok(())
+    Err(Error::InvalidCredentials(match (what, value.is_empty()) {
+        ("username", true) => "the username is empty",
+        (_, true) => "the domain is empty",
+        ("username", false) => "the username contains a double quote, an @ or a control character",
+        (_, false) => "the domain contains a double quote, an @ or a control character",
+    }))
 }
 
 /// Checks a salt: the PHP helper refuses an empty one, and braces would make
@@ -57,8 +54,9 @@ impl Credentials {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCredentials`] when the username or domain is empty or contains `"` or
-    /// a control character, or the password is empty (the vendor's helper refuses one).
+    /// [`Error::InvalidCredentials`] when the username or domain is empty or contains `"`,
+    /// `@` or a control character, or the password is empty (the vendor's helper refuses
+    /// one).
     pub fn new(
         username: impl Into<String>,
         password: impl Into<Password>,
@@ -207,7 +205,9 @@ mod tests {
         assert!(Credentials::new("", "p", "default").is_err());
         assert!(Credentials::new("a", "", "default").is_err());
         assert!(Credentials::new("a", "p", "").is_err());
-        let c = Credentials::new("a@b", " spaced ", "default").unwrap();
+        // The vendor's validation refuses `@`, so the signer does too.
+        assert!(Credentials::new("a@b", "p", "default").is_err());
+        let c = Credentials::new("a b", " spaced ", "default").unwrap();
         assert_eq!(c.password().expose_secret(), " spaced ");
         assert!(SigningKey::derive(&c, "").is_err());
         assert!(SigningKey::derive(&c, "a{b").is_err());

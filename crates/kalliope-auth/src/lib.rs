@@ -5,6 +5,7 @@ mod authenticator;
 mod conn;
 mod credentials;
 mod error;
+mod grammar;
 mod nonce;
 mod salt;
 mod session;
@@ -21,7 +22,8 @@ pub use authenticator::{
 pub use conn::{ConnectionInfo, parse_connection_string};
 pub use credentials::{Credentials, DEFAULT_DOMAIN, SigningKey};
 pub use error::{Error, TransportError};
+pub use grammar::{NONCE_MAX, NONCE_MIN, is_valid_field, is_valid_nonce};
 pub use nonce::ThreadNonce;
 pub use salt::{PBX_ADMIN_SCOPE, SaltSource, parse_salt};
 pub use session::{Body, Session, SessionBuilder};
-pub use signer::{HEADER_NAME, NONCE_BYTES, NONCE_MAX, NONCE_MIN, XAuthSigner, is_valid_nonce};
+pub use signer::{HEADER_NAME, NONCE_BYTES, XAuthSigner};

@@ -11,6 +11,7 @@ use crate::created::{CREATED_LEN, format_created, parse_created};
 use crate::credentials::SigningKey;
 use crate::digest::{DIGEST_LEN, digest_b64};
 use crate::error::Error;
+use crate::grammar::is_valid_nonce;
 
 /// The header name, as the vendor documentation spells it. Header names are
 /// case-insensitive; `http` stores them lowercase.
@@ -21,17 +22,6 @@ static HEADER: HeaderName = HEADER_NAME;
 
 /// Nonce bytes drawn per header: 16 bytes, sent as 32 lowercase hex characters.
 pub const NONCE_BYTES: usize = 16;
-
-/// Shortest and longest nonce this crate signs or accepts (hex characters). The
-/// documentation asks for at least 8; the upper cap bounds a verifier's memory.
-pub const NONCE_MIN: usize = 8;
-/// See [`NONCE_MIN`].
-pub const NONCE_MAX: usize = 128;
-
-/// Whether `nonce` is 8 to 128 hexadecimal characters (either case).
-pub fn is_valid_nonce(nonce: &str) -> bool {
-    (NONCE_MIN..=NONCE_MAX).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 /// Writes `X-authenticate: RestApiUsernameToken Username="…", Domain="…", Digest="…",
 /// Nonce="…", Created="…"` with a nonce and time from the [`SignContext`].

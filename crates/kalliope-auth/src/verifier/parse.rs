@@ -19,7 +19,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::created::{CreatedError, parse_created};
 use crate::digest::DIGEST_LEN;
-use crate::signer::is_valid_nonce;
+use crate::grammar::{is_valid_field, is_valid_nonce};
 
 /// The scheme token that starts every value.
 pub const SCHEME: &str = "RestApiUsernameToken";
@@ -176,13 +176,6 @@ fn quoted<'a>(rest: &'a str, name_eq_quote: &str) -> Result<(&'a str, &'a str), 
     Ok((&after[..end], &after[end + 1..]))
 }
 
-fn field_ok(value: &str) -> bool {
-    !value.is_empty()
-        && !value
-            .bytes()
-            .any(|b| b == b'"' || b == b'@' || b < 0x20 || b == 0x7f)
-}
-
 fn check<'a>(
     username: &'a str,
     domain: &'a str,
@@ -190,10 +183,10 @@ fn check<'a>(
     nonce: &'a str,
     created_text: &'a str,
 ) -> Result<ParsedHeader<'a>, ParseError> {
-    if !field_ok(username) {
+    if !is_valid_field(username) {
         return Err(ParseError::Username);
     }
-    if !field_ok(domain) {
+    if !is_valid_field(domain) {
         return Err(ParseError::Domain);
     }
     let mut decoded = [0u8; 33];
