@@ -39,6 +39,16 @@ fn token_posts(server: &MockServer) -> usize {
     server.count_method(&Method::POST, "/0.1/token")
 }
 
+/// Revokes the token the client used for its first `/sessions` call, behind its back.
+async fn revoke_the_first_token(server: &MockServer) {
+    let token = server.requests_to("/0.1/sessions")[0]
+        .header("x-auth-token")
+        .unwrap()
+        .to_owned();
+    let plain = builder(server).build().unwrap();
+    plain.token().revoke(&token).await.unwrap();
+}
+
 fn expect_401(result: Result<impl std::fmt::Debug, Error>) {
     match result {
         Err(Error::Http { status, .. }) => assert_eq!(status, 401),
