@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use pbx_mock::{MockRequest, MockResponse, MockServer};
 use serde_json::{Value, json};
 use wazo_auth_client::api::config::ConfigPatch;
@@ -386,7 +386,7 @@ async fn every_recorded_python_request_is_reproduced() {
 /// A walkthrough against the stand-in, to validate more requests against the Swagger.
 #[tokio::test]
 async fn walkthrough_requests_match_the_swagger() {
-    let auth = WazoAuth::new();
+    let auth = WazoMock::new();
     auth.add_user("alice", "pw", &["auth.#"]);
     let server = MockServer::start(auth);
     let c = ClientBuilder::from_url(server.url())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt as _;
 use http::Method;
 use pbx_mock::MockServer;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use wazo_auth_client::api::groups::GroupRequest;
 use wazo_auth_client::api::policies::PolicyRequest;
 use wazo_auth_client::api::tenants::TenantRequest;
@@ -20,8 +20,8 @@ use wazo_auth_client::{
 
 const SECRET: &str = "s3cre7-never-printed";
 
-fn start() -> (MockServer, WazoAuth) {
-    let auth = WazoAuth::new();
+fn start() -> (MockServer, WazoMock) {
+    let auth = WazoMock::new();
     auth.add_user("alice", SECRET, &["auth.#"]);
     auth.add_user("bob", "bobpw", &["confd.users.me.read"]);
     (MockServer::start(auth.clone()), auth)

@@ -11,7 +11,7 @@ use pbx_auth_core::{
 };
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use sipgate_oauth::{BearerAuth, Config, MemoryStore, OAuthClient, TokenSet, TokenStore};
 use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
 
@@ -50,7 +50,7 @@ pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
     let kalliope_auth =
         KalliopeAuthenticator::new(reqwest::Client::new(), &base, credentials).expect("kalliope");
 
-    let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
+    let wazo = MockServer::start(WazoMock::new().with_user("alice", "s3cre7"));
     let wazo_client = ClientBuilder::from_url(wazo.url())
         .expect("mock url")
         .prefix("")
