@@ -79,6 +79,29 @@ impl WazoMock {
         uuid
     }
 
+    /// Adds the bootstrap administrator a real server creates: a user of the top tenant with
+    /// purpose `internal` (its tokens say `xivo_user_uuid: null`) holding `#`.
+    #[must_use]
+    pub fn with_admin(self, username: &str, password: &str) -> Self {
+        let mut state = self.lock();
+        let mut fields = Map::new();
+        fields.insert("username".to_owned(), json!(username));
+        fields.insert("password".to_owned(), json!(password));
+        fields.insert("purpose".to_owned(), json!("internal"));
+        let uuid = state.add_user(&fields, None);
+        state.user_acl.insert(uuid, vec!["#".to_owned()]);
+        drop(state);
+        self
+    }
+
+    /// Lets the endpoints that send mail succeed (204), as with a reachable mail server. By
+    /// default there is none, as on the recorded server, and they answer 500.
+    #[must_use]
+    pub fn with_mail(self) -> Self {
+        self.lock().mail = true;
+        self
+    }
+
     /// Sets the lifetime of tokens created without `expiration` (default 7200 s).
     #[must_use]
     pub fn with_default_expiration(self, seconds: u64) -> Self {
