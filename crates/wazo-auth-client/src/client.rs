@@ -186,7 +186,7 @@ impl Answer {
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
             what: self.what,
-            source,
+            source: source.into(),
         })
     }
 
@@ -270,6 +270,17 @@ impl Client {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The client's own secrets, to keep them out of errors that quote the server.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = self
+            .credentials()
+            .map(|c| c.password.expose_secret().to_owned())
+            .into_iter()
+            .collect();
+        secrets.extend(self.read_token().map(|t| t.expose_secret().to_owned()));
+        secrets
     }
 
     pub(crate) fn credentials(&self) -> Option<&Credentials> {
@@ -399,7 +410,7 @@ impl Client {
                 body,
             });
         }
-        Err(http_error(status, &headers, &body))
+        Err(http_error(status, &headers, &body).redact_secrets(&self.secrets()))
     }
 
     /// Sends a call and checks for a 2xx status.

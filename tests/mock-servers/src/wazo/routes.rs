@@ -1497,6 +1497,13 @@ fn link(
         }
         _ => {}
     }
+    // Removing a user from a group is not checked against the users: absent is fine.
+    if let (LinkKind::GroupUser, false) = (kind, add) {
+        if let Some(members) = st.group_users.get_mut(owner) {
+            members.retain(|x| x != item);
+        }
+        return no_content();
+    }
     let item_key = match kind {
         LinkKind::GroupUser => match st.user_in(item, &c.tenant) {
             Some(_) => item.to_owned(),
