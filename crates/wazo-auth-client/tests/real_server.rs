@@ -31,7 +31,11 @@ fn admin(server: &MockServer) -> Client {
 
 async fn logged_in(server: &MockServer) -> Client {
     let c = admin(server);
-    let token = c.token().create(&NewToken::new()).await.unwrap();
+    let token = c
+        .token()
+        .create(&NewToken::new())
+        .await
+        .expect("admin token");
     c.set_token(Some(AccessToken::new(token.token.expose_secret())));
     c
 }

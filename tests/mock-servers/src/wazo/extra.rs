@@ -87,7 +87,7 @@ pub(crate) fn set_password(st: &mut State, req: &MockRequest) -> MockResponse {
     }
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     match body.get("password") {
         None => invalid_data(
@@ -125,7 +125,7 @@ pub(crate) fn change_password(
 ) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     for key in ["old_password", "new_password"] {
         let info = match body.get(key) {
@@ -165,7 +165,7 @@ pub(crate) fn update_emails(
 ) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     // The server reports the schema's whole error tree as the message.
     let bad = |errors: Value| api_res(400, "invalid-data", errors, json!({}), "emails");
@@ -402,7 +402,7 @@ pub(crate) fn external_user(
         ref m => {
             let body = match body_object(req) {
                 Ok(b) => b,
-                Err(e) => return e,
+                Err(e) => return *e,
             };
             let exists = st.external.contains_key(&key);
             if *m == http::Method::POST && exists {
@@ -485,7 +485,7 @@ pub(crate) fn external_config(
         ref m => {
             let body = match body_object(req) {
                 Ok(b) => b,
-                Err(e) => return e,
+                Err(e) => return *e,
             };
             let exists = st.external_config.contains_key(&key);
             if *m == http::Method::POST {
@@ -591,7 +591,7 @@ pub(crate) fn idp_users(st: &mut State, req: &MockRequest, c: &Caller, kind: &st
     }
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let users: Option<Vec<String>> = body.get("users").and_then(Value::as_array).and_then(|a| {
         a.iter()
@@ -691,7 +691,7 @@ pub(crate) fn ldap(st: &mut State, req: &MockRequest, c: &Caller) -> MockRespons
         _ => {
             let body = match body_object(req) {
                 Ok(b) => b,
-                Err(e) => return e,
+                Err(e) => return *e,
             };
             let bad =
                 |field: &str| legacy(400, &format!("Invalid value supplied for field: {field}"));
@@ -896,7 +896,7 @@ pub(crate) fn saml_metadata(st: &State, c: &Caller) -> MockResponse {
 pub(crate) fn saml_sso(st: &State, req: &MockRequest) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     for field in ["redirect_url", "domain"] {
         if !body.get(field).is_some_and(Value::is_string) {

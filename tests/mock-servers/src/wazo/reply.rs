@@ -39,9 +39,13 @@ pub(crate) fn api_res(
     details: Value,
     resource: &str,
 ) -> MockResponse {
-    let body = json!({ "message": message.into(), "error_id": error_id, "details": details,
-        "timestamp": now_float(), "resource": resource });
-    MockResponse::json(status, &body)
+    let mut body = Map::new();
+    body.insert("message".to_owned(), message.into());
+    body.insert("error_id".to_owned(), json!(error_id));
+    body.insert("details".to_owned(), details);
+    body.insert("timestamp".to_owned(), json!(now_float()));
+    body.insert("resource".to_owned(), json!(resource));
+    MockResponse::json(status, &Value::Object(body))
 }
 
 /// `No such X: "key"` with `details.uuid`, the server's not-found answer of most resources.
@@ -71,11 +75,13 @@ pub(crate) fn invalid_data(resource: &str, field: &str, info: Value) -> MockResp
         .get("message")
         .cloned()
         .unwrap_or_else(|| json!("Invalid value."));
+    let mut details = Map::new();
+    details.insert(field.to_owned(), info);
     api_res(
         400,
         "invalid-data",
         message,
-        json!({ field: info }),
+        Value::Object(details),
         resource,
     )
 }

@@ -613,18 +613,25 @@ pub(crate) fn with(
 
 /// The request body as a JSON object (`null` or empty reads as `{}`); else the server's
 /// framework answer to a body it cannot decode.
-pub(crate) fn body_object(req: &MockRequest) -> Result<Map<String, Value>, MockResponse> {
+/// A refusal: the answer to send instead (boxed: answers are large).
+pub(crate) type Refusal = Box<MockResponse>;
+
+pub(crate) fn body_object(req: &MockRequest) -> Result<Map<String, Value>, Refusal> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(Value::Null) => Ok(Map::new()),
-        Ok(_) => Err(plain(400, "Invalid request body: expected an object")),
+        Ok(_) => Err(Box::new(plain(
+            400,
+            "Invalid request body: expected an object",
+        ))),
         Err(_) => Err(plain(
             400,
             "The browser (or proxy) sent a request that this server could not understand.",
-        )),
+        )
+        .into()),
     }
 }
 
@@ -1004,7 +1011,7 @@ fn schema_error(
 fn user_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if let Some(bad) = schema_error("users", schema::USER_POST, &body) {
         return bad;
@@ -1038,7 +1045,7 @@ fn conflict_login(field: &str, value: &str) -> MockResponse {
 fn user_edit(st: &mut State, req: &MockRequest, c: &Caller, key: &str) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if let Some(bad) = schema_error("users", schema::USER_PUT, &body) {
         return bad;
@@ -1093,16 +1100,16 @@ fn tenant_fields(
     body: &Map<String, Value>,
     st: &State,
     except: Option<&str>,
-) -> Result<(Value, Vec<String>), MockResponse> {
+) -> Result<(Value, Vec<String>), Refusal> {
     if let Some(bad) = schema_error("tenants", schema::TENANT, body) {
-        return Err(bad);
+        return Err(bad.into());
     }
     let mut address = empty_address();
     match body.get("address") {
         None => {}
         Some(Value::Object(given)) => {
             if let Some((field, info)) = schema::first_error(schema::ADDRESS, given) {
-                return Err(invalid_data("tenants", "address", json!({ field: info })));
+                return Err(invalid_data("tenants", "address", json!({ field: info })).into());
             }
             for k in ["line_1", "line_2", "city", "state", "country", "zip_code"] {
                 if let Some(v) = given.get(k) {
@@ -1116,7 +1123,8 @@ fn tenant_fields(
                 "address",
                 json!({ "constraint_id": "type", "constraint": "dict",
                     "message": "Invalid input type." }),
-            ));
+            )
+            .into());
         }
     }
     let mut domains: Vec<String> = body
@@ -1146,7 +1154,8 @@ fn tenant_fields(
                 json!({ "domain_names": { "constraint-id": "unique", "message": format!(
                     "Domain name : \"{d}\" is already in use, no duplicates allowed") } }),
                 "tenants",
-            ));
+            )
+            .into());
         }
     }
     Ok((address, domains))
@@ -1155,11 +1164,11 @@ fn tenant_fields(
 fn tenant_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let (address, domains) = match tenant_fields(&body, st, None) {
         Ok(x) => x,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let uuid = body
         .get("uuid")
@@ -1210,13 +1219,13 @@ fn tenant_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse 
 fn tenant_edit(st: &mut State, req: &MockRequest, c: &Caller, key: &str) -> MockResponse {
     let mut body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     body.remove("slug");
     body.remove("uuid");
     let (address, domains) = match tenant_fields(&body, st, Some(key)) {
         Ok(x) => x,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if !st.in_subtree(&c.tenant, key) {
         return unknown("unknown-tenant", "tenant", key, "tenants");
@@ -1266,12 +1275,12 @@ fn refuse_access(c: &Caller, access: &str) -> MockResponse {
 
 /// The policy body as the server checks it: a schema error is the legacy
 /// `Invalid value supplied for field: X`.
-fn policy_body(req: &MockRequest, put: bool) -> Result<Map<String, Value>, MockResponse> {
+fn policy_body(req: &MockRequest, put: bool) -> Result<Map<String, Value>, Refusal> {
     let body = body_object(req)?;
     let bad = |field: &str| legacy(400, &format!("Invalid value supplied for field: {field}"));
     match body.get("name") {
         Some(Value::String(n)) if (1..=80).contains(&n.chars().count()) => {}
-        _ => return Err(bad("name")),
+        _ => return Err(bad("name").into()),
     }
     if !put {
         match body.get("slug") {
@@ -1280,22 +1289,22 @@ fn policy_body(req: &MockRequest, put: bool) -> Result<Map<String, Value>, MockR
                 if (1..=80).contains(&s.len())
                     && s.chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {}
-            Some(_) => return Err(bad("slug")),
+            Some(_) => return Err(bad("slug").into()),
         }
         if body.get("shared").is_some_and(|v| !v.is_boolean()) {
-            return Err(bad("shared"));
+            return Err(bad("shared").into());
         }
     }
     if body
         .get("description")
         .is_some_and(|v| !v.is_string() && !v.is_null())
     {
-        return Err(bad("description"));
+        return Err(bad("description").into());
     }
     match body.get("acl") {
         None => {}
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => {}
-        Some(_) => return Err(bad("acl")),
+        Some(_) => return Err(bad("acl").into()),
     }
     Ok(body)
 }
@@ -1315,7 +1324,7 @@ fn acl_list(body: &Map<String, Value>) -> Vec<String> {
 fn policy_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse {
     let body = match policy_body(req, false) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let name = body["name"].as_str().unwrap_or_default().to_owned();
     let acl = acl_list(&body);
@@ -1350,7 +1359,7 @@ fn policy_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse 
 fn policy_edit(st: &mut State, req: &MockRequest, c: &Caller, key: &str) -> MockResponse {
     let body = match policy_body(req, true) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(policy) = st.policies.get_mut(key) else {
         return legacy(404, &format!("No such policy {{'uuid': '{key}'}}"));
@@ -1412,7 +1421,7 @@ fn policy_access(st: &mut State, c: &Caller, key: &str, access: &str, add: bool)
 fn group_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse {
     let body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if let Some(bad) = schema_error("groups", schema::GROUP, &body) {
         return bad;
@@ -1440,7 +1449,7 @@ fn group_create(st: &mut State, req: &MockRequest, c: &Caller) -> MockResponse {
 fn group_edit(st: &mut State, req: &MockRequest, c: &Caller, key: &str) -> MockResponse {
     let mut body = match body_object(req) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     body.remove("slug");
     if let Some(bad) = schema_error("groups", schema::GROUP, &body) {

@@ -130,7 +130,11 @@ pub(crate) const GROUP: &[Field] = &[
 ];
 
 fn entry(constraint_id: &str, constraint: Value, message: &str) -> Value {
-    json!({ "constraint_id": constraint_id, "constraint": constraint, "message": message })
+    let mut e = Map::new();
+    e.insert("constraint_id".to_owned(), json!(constraint_id));
+    e.insert("constraint".to_owned(), constraint);
+    e.insert("message".to_owned(), json!(message));
+    Value::Object(e)
 }
 
 fn type_error(kind: &str, message: &str) -> Value {
