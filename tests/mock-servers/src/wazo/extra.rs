@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::reply::{
     api, api_res, internal_error, invalid_data, legacy, no_content, ok, page, unknown,
 };
-use super::routes::{Caller, body_object, with};
+use super::routes::{Caller, Refusal, body_object, with};
 use super::state::{State, uuid4};
 use crate::message::{MockRequest, MockResponse};
 
@@ -373,7 +373,42 @@ pub(crate) fn external_list(st: &State, req: &MockRequest, c: &Caller, user: &st
     page(req, items, &["type"], true)
 }
 
-/// `/users/{uuid}/external/{type}`: GET, POST (create), PUT, DELETE.
+/// The members of a mobile registration, each a string up to 512 characters or null.
+const MOBILE_FIELDS: &[&str] = &[
+    "token",
+    "apns_token",
+    "apns_voip_token",
+    "apns_notification_token",
+    "apns_call_topic",
+    "apns_default_topic",
+];
+
+/// A mobile registration as the server stores and shows it (every member present).
+fn mobile_data(body: &Map<String, Value>) -> Result<Value, Refusal> {
+    let mut data = Map::new();
+    for field in MOBILE_FIELDS {
+        let value = body.get(*field).cloned().unwrap_or(Value::Null);
+        let bad = match &value {
+            Value::Null => *field == "token" && body.contains_key("token"),
+            Value::String(s) => s.chars().count() > 512 || (*field == "token" && s.is_empty()),
+            _ => true,
+        };
+        if bad {
+            let info = if value.is_string() {
+                json!({ "constraint_id": "length", "constraint": { "min": 1, "max": 512 },
+                    "message": "Length must be between 1 and 512." })
+            } else {
+                json!({ "message": "Not a valid string.", "constraint_id": "type",
+                    "constraint": "string" })
+            };
+            return Err(invalid_data("users", field, info).into());
+        }
+        data.insert((*field).to_owned(), value);
+    }
+    Ok(Value::Object(data))
+}
+
+/// `/users/{uuid}/external/{type}`: GET, POST (create, 201), PUT (mobile only), DELETE.
 pub(crate) fn external_user(
     st: &mut State,
     req: &MockRequest,
@@ -383,6 +418,10 @@ pub(crate) fn external_user(
 ) -> MockResponse {
     if !EXTERNAL_TYPES.contains(&kind) {
         return super::reply::html_not_found();
+    }
+    let put = req.method == http::Method::PUT;
+    if put && kind != "mobile" {
+        return super::reply::plain(405, "The method is not allowed for the requested URL.");
     }
     if st.user_in(user, &c.tenant).is_none() {
         return unknown("unknown-user", "user", user, "users");
@@ -399,13 +438,41 @@ pub(crate) fn external_user(
             }
             no_content()
         }
-        ref m => {
+        _ => {
             let body = match body_object(req) {
                 Ok(b) => b,
                 Err(e) => return *e,
             };
-            let exists = st.external.contains_key(&key);
-            if *m == http::Method::POST && exists {
+            if kind != "mobile" {
+                // An OAuth type starts an authorization with the tenant's client config.
+                let tenant = st.users[user]["tenant_uuid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if !st.external_config.contains_key(&(kind.to_owned(), tenant)) {
+                    return api_res(
+                        404,
+                        "unknown-config",
+                        format!(
+                            "Configuration for this external auth type \"{kind}\" is not defined."
+                        ),
+                        json!({ "type": kind }),
+                        kind,
+                    );
+                }
+                let state = uuid4();
+                st.external.insert(key, json!({ "scope": [] }));
+                return MockResponse::json(
+                    201,
+                    &json!({ "authorization_url": format!(
+                        "https://accounts.invalid/{kind}/authorize?state={state}"), "state": state }),
+                );
+            }
+            let data = match mobile_data(&body) {
+                Ok(d) => d,
+                Err(e) => return *e,
+            };
+            if !put && st.external.contains_key(&key) {
                 return api_res(
                     409,
                     "conflict",
@@ -414,12 +481,8 @@ pub(crate) fn external_user(
                     kind,
                 );
             }
-            if *m == http::Method::PUT && !exists {
-                return unknown_external(kind);
-            }
-            let data = Value::Object(body);
             st.external.insert(key, data.clone());
-            ok(&data)
+            MockResponse::json(if put { 200 } else { 201 }, &data)
         }
     }
 }
@@ -434,8 +497,8 @@ pub(crate) fn mobile_sender_id(st: &State, c: &Caller, user: &str) -> MockRespon
         .unwrap_or_default()
         .to_owned();
     let config = st.external_config.get(&("mobile".to_owned(), tenant));
-    match config.and_then(|c| c.get("fcm_sender_id")) {
-        Some(id) => ok(&json!({ "sender_id": id })),
+    match config {
+        Some(config) => ok(&json!({ "sender_id": config.get("fcm_sender_id") })),
         None => api_res(
             404,
             "unknown-config",

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::message::{MockRequest, MockResponse};
 
-fn now_float() -> f64 {
+pub(crate) fn now_float() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())

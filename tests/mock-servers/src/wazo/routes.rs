@@ -11,7 +11,7 @@ use super::reply::{
     unknown,
 };
 use super::state::{self, RefreshRec, State, TokenRec, is_uuid, iso, uuid4};
-use super::{acl, extra, schema};
+use super::{acl, extra, reply, schema};
 use crate::message::{MockRequest, MockResponse};
 
 /// The caller of a protected endpoint.
@@ -129,7 +129,7 @@ pub(crate) fn route(st: &mut State, req: &MockRequest) -> MockResponse {
         ["users", x, "password"] if u(x) && put => with(
             st,
             req,
-            &format!("auth.users.{x}.password.edit"),
+            &format!("auth.users.{x}.password.update"),
             |st, c| extra::change_password(st, req, &c, x),
         ),
         ["users", x, "emails"] if u(x) && put => with(
@@ -225,7 +225,7 @@ pub(crate) fn route(st: &mut State, req: &MockRequest) -> MockResponse {
             } else if post {
                 "create"
             } else if put {
-                "edit"
+                "update"
             } else if del {
                 "delete"
             } else {
@@ -248,7 +248,7 @@ pub(crate) fn route(st: &mut State, req: &MockRequest) -> MockResponse {
             } else if post {
                 "create"
             } else if put {
-                "edit"
+                "update"
             } else if del {
                 "delete"
             } else {
@@ -1259,6 +1259,21 @@ fn tenant_delete(st: &mut State, c: &Caller, key: &str) -> MockResponse {
     }
     if !st.tenants.contains_key(key) || !st.in_subtree(&c.tenant, key) {
         return unknown("unknown-tenant", "tenant", key, "tenants");
+    }
+    if st
+        .tenants
+        .iter()
+        .any(|(k, t)| k != key && t["parent_uuid"] == key)
+    {
+        // The server builds this error with its arguments shifted: the details land in
+        // `error_id` and the resource name in `details`.
+        return MockResponse::json(
+            400,
+            &json!({ "message": format!(
+                "Unauthorized delete of tenant : \"{key}\" ; since it has at least one child"),
+                "error_id": { "uuid": key }, "details": "tenants",
+                "timestamp": reply::now_float() }),
+        );
     }
     st.remove_tenant(key);
     no_content()
