@@ -284,6 +284,7 @@ fn readable(value: &Value, path: &str, out: &mut Vec<String>) {
                 readable(v, &at(key), out);
             }
         }
+        other if !other.is_null() && path.is_empty() => out.push(other.to_string()),
         other if !other.is_null() => out.push(format!("{path}: {other}")),
         _ => {}
     }
@@ -506,5 +507,50 @@ impl ErrorBody {
 
     fn summary(&self) -> String {
         self.message().map(|m| format!(": {m}")).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ErrorBody, redact};
+
+    #[test]
+    fn credential_shaped_text_is_redacted() {
+        let echoed = "POST /0.1/token\nauthorization: Basic YWxpY2U6czNjcmU3\n\
+            X-Auth-Token: 4b7e2c0a-5d1f-4c3e-9a8b-7f6e5d4c3b2a\n\
+            {\"password\": \"hunter2\", \"username\": \"alice\"}\n\
+            Bearer eyJhbGciOiJIUzI1NiJ9abc123\nplain words stay";
+        let out = redact(echoed);
+        for secret in [
+            "YWxpY2U6czNjcmU3",
+            "4b7e2c0a-5d1f-4c3e-9a8b-7f6e5d4c3b2a",
+            "hunter2",
+            "eyJhbGciOiJIUzI1NiJ9abc123",
+        ] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert!(out.contains("\"username\": \"alice\""), "{out}");
+        assert!(out.contains("plain words stay"), "{out}");
+    }
+
+    #[test]
+    fn object_and_plain_messages_parse_as_the_current_format() {
+        let body = br#"{"message": {"limit": [{"constraint_id": "range", "constraint": {"min": 0}, "message": "Must be greater than or equal to 0."}], "_schema": ["Only one address should be main"]}, "error_id": "invalid-list-param", "details": {}, "timestamp": 1.5, "resource": "users"}"#;
+        let ErrorBody::Api(api) = ErrorBody::parse(Some("application/json"), body) else {
+            panic!("not parsed");
+        };
+        assert_eq!(api.error_id.as_deref(), Some("invalid-list-param"));
+        assert_eq!(api.resource.as_deref(), Some("users"));
+        assert!(
+            api.message
+                .contains("limit: Must be greater than or equal to 0.")
+        );
+        assert!(api.message.contains("Only one address should be main"));
+        let plain = ErrorBody::parse(None, br#"{"message": "Internal Server Error"}"#);
+        assert_eq!(plain.message(), Some("Internal Server Error"));
+        assert_eq!(plain.error_id(), None);
+        assert!(plain.is_wazo());
+        let html = ErrorBody::parse(Some("text/html"), b"<html>Not Found</html>");
+        assert!(!html.is_wazo());
     }
 }
