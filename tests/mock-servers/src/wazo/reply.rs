@@ -140,10 +140,20 @@ pub(crate) fn page(
         .into_iter()
         .filter(|item| {
             let search_ok = q.get("search").is_none_or(|s| {
-                item.values().any(|v| {
+                let hit = |v: &Value| {
                     v.as_str()
                         .is_some_and(|text| text.to_lowercase().contains(&s.to_lowercase()))
-                })
+                };
+                // Users are found by their e-mail addresses too, tenants by their domains.
+                item.values().any(hit)
+                    || item
+                        .get("emails")
+                        .and_then(Value::as_array)
+                        .is_some_and(|es| es.iter().any(|e| hit(&e["address"])))
+                    || item
+                        .get("domain_names")
+                        .and_then(Value::as_array)
+                        .is_some_and(|ds| ds.iter().any(hit))
             });
             let exact_ok = q.iter().all(|(k, v)| {
                 matches!(

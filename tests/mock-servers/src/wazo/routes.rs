@@ -155,10 +155,8 @@ pub(crate) fn route(st: &mut State, req: &MockRequest) -> MockResponse {
             st,
             req,
             &format!("auth.users.{x}.policies.read"),
-            |st, c| {
-                if st.user_in(x, &c.tenant).is_none() {
-                    return unknown("unknown-user", "user", x, "users");
-                }
+            |st, _| {
+                // The server lists the policies without checking the user.
                 let items = related(&st.policies, st.user_policies.get(*x));
                 page(req, items, &["name", "description", "uuid"], true)
             },
@@ -207,7 +205,14 @@ pub(crate) fn route(st: &mut State, req: &MockRequest) -> MockResponse {
                 if st.user_in(x, &c.tenant).is_none() {
                     return unknown("unknown-user", "user", x, "users");
                 }
-                if st.sessions.get(*sid).is_some_and(|s| s["user_uuid"] == *x) {
+                // The server deletes the session by its UUID within the scoping tenant,
+                // whoever it belongs to; an unknown one is no error.
+                let in_scope = st.sessions.get(*sid).is_some_and(|s| {
+                    s["tenant_uuid"]
+                        .as_str()
+                        .is_some_and(|t| st.in_subtree(&c.tenant, t))
+                });
+                if in_scope {
                     delete_session(st, sid);
                 }
                 no_content()
@@ -1512,6 +1517,12 @@ fn link(
     item: &str,
     add: bool,
 ) -> MockResponse {
+    // The server looks the policy up before the user.
+    if let LinkKind::UserPolicy = kind
+        && policy_in(st, c, item).is_none()
+    {
+        return no_such_policy(item);
+    }
     match kind {
         LinkKind::UserPolicy if st.user_in(owner, &c.tenant).is_none() => {
             return unknown("unknown-user", "user", owner, "users");
