@@ -250,6 +250,14 @@ pub struct LegacyError {
 
 const MAX_TEXT: usize = 1024;
 
+impl<'de> Deserialize<'de> for ApiError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        api_error(value)
+            .ok_or_else(|| serde::de::Error::custom("not a wazo-auth error body (no `message`)"))
+    }
+}
+
 /// Joins the messages of a validation error object as `field: message; ...`.
 fn readable(value: &Value, path: &str, out: &mut Vec<String>) {
     let at = |key: &str| {
