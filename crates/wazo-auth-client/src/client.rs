@@ -105,6 +105,17 @@ impl Client {
             .clone()
     }
 
+    /// The client's own secrets, to keep them out of errors that quote the server.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = self
+            .credentials()
+            .map(|c| c.password.expose_secret().to_owned())
+            .into_iter()
+            .collect();
+        secrets.extend(self.read_token().map(|t| t.expose_secret().to_owned()));
+        secrets
+    }
+
     pub(crate) fn credentials(&self) -> Option<&Credentials> {
         self.inner.credentials.as_deref()
     }
@@ -156,6 +167,7 @@ impl Client {
                 redirect_ok,
             )
             .await
+            .map_err(|e| e.redact_secrets(&self.secrets()))
     }
 
     /// Sends a call and checks for a 2xx status.

@@ -15,7 +15,7 @@ pub use acl::AccessCheck;
 pub use api::token::{AccessType, NewToken, Token};
 pub use builder::{ClientBuilder, DEFAULT_USER_AGENT};
 pub use client::Client;
-pub use error::{ApiError, Error, ErrorBody, LegacyError};
+pub use error::{ApiError, DecodeError, Error, ErrorBody, LegacyError};
 pub use list::{Direction, ListParams, Page};
 pub use pbx_auth_core::{AccessToken, Password, RefreshToken};
 pub use pbx_auth_core::{RenewerHandle, TokenRenewer};

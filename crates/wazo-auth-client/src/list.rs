@@ -154,10 +154,19 @@ pub struct Page<T> {
 /// The default page size of [`all`].
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
 
+/// The most pages [`all`] reads before giving up with [`Error::ListTooLong`]: a server that
+/// never sends an empty or short page cannot keep the walk going for ever.
+pub const MAX_PAGES: u64 = 10_000;
+
 /// Walks every page of a list, yielding items one at a time. `params.limit` is the page
-/// size ([`DEFAULT_PAGE_SIZE`] when unset); `params.offset` is where to start. Stops when
-/// the server's `filtered` (else `total`) count is reached or a page comes back empty, so
-/// short pages from server-side pagination bugs do not end the walk early.
+/// size ([`DEFAULT_PAGE_SIZE`] when unset); `params.offset` is where to start.
+///
+/// When the page says `filtered` (the count of matching items), the walk ends once that
+/// many are read or a page comes back empty, so short pages from server-side pagination
+/// bugs do not end it early. Without `filtered` (the policy list), `total` counts the
+/// whole collection and ignores `search`, so it cannot say when to stop: the walk ends at
+/// the first page shorter than the page size, without asking for an empty one. It also
+/// ends with [`Error::ListTooLong`] after [`MAX_PAGES`] pages.
 ///
 /// ```no_run
 /// # async fn f(client: wazo_auth_client::Client) -> Result<(), wazo_auth_client::Error> {
@@ -178,19 +187,27 @@ where
 {
     let size = params.limit.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
     let start = params.offset.unwrap_or(0);
-    let state = (fetch, params.limit(size), start, false);
-    let pages =
-        futures_util::stream::try_unfold(state, |(mut fetch, params, offset, done)| async move {
+    let state = (fetch, params.limit(size), start, false, 0u64);
+    let pages = futures_util::stream::try_unfold(
+        state,
+        move |(mut fetch, params, offset, done, pages)| async move {
             if done {
                 return Ok(None);
             }
+            if pages >= MAX_PAGES {
+                return Err(Error::ListTooLong { pages });
+            }
             let page = fetch(params.clone().offset(offset)).await?;
             let count = page.items.len() as u64;
-            let known = page.filtered.unwrap_or(page.total);
-            let next = offset + count;
-            let done = count == 0 || next >= known;
+            let next = offset.saturating_add(count);
+            let done = count == 0
+                || match page.filtered {
+                    Some(filtered) => next >= filtered,
+                    None => count < size,
+                };
             let items = futures_util::stream::iter(page.items.into_iter().map(Ok));
-            Ok(Some((items, (fetch, params, next, done))))
-        });
+            Ok(Some((items, (fetch, params, next, done, pages + 1))))
+        },
+    );
     futures_util::TryStreamExt::try_flatten(pages)
 }

@@ -161,7 +161,7 @@ impl Answer {
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
             what: self.what,
-            source,
+            source: source.into(),
         })
     }
 

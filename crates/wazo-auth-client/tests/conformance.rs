@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use pbx_mock::{MockRequest, MockResponse, MockServer};
 use serde_json::{Value, json};
 use wazo_auth_client::api::config::ConfigPatch;
@@ -181,7 +181,7 @@ async fn replay(c: &Client, python_call: &str) -> bool {
         "c.tenants.delete(T, tenant_uuid='PARENT')" => c.tenants().delete(T, Some("PARENT")).await,
         "c.tenants.edit(T, name='n')" => c
             .tenants()
-            .edit(T, &TenantRequest::new().name("n"))
+            .replace(T, &TenantRequest::new().name("n"))
             .await
             .map(drop),
         "c.tenants.list(tenant_uuid=T, limit=1, search='x')" => c
@@ -198,7 +198,7 @@ async fn replay(c: &Client, python_call: &str) -> bool {
         "c.users.add_policy(U, P, tenant_uuid=T)" => u.add_policy(U, P, Some(T)).await,
         "c.users.delete(U, tenant_uuid=T)" => u.delete(U, Some(T)).await,
         "c.users.edit(U, firstname='f', tenant_uuid=T)" => u
-            .edit(U, &UserRequest::new().firstname("f"), Some(T))
+            .replace(U, &UserRequest::new().firstname("f"), Some(T))
             .await
             .map(drop),
         "c.users.get_groups(U, tenant_uuid=T, limit=1)" => {
@@ -299,6 +299,11 @@ fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
     pairs
 }
 
+/// Recorded Python calls the Rust client refuses before sending, on purpose: an access
+/// with `/` in `policies/{uuid}/acl/{access}` cannot reach the real server as given (it
+/// does not decode `%2F` there, and a raw `/` is another route: an HTML 404).
+const REFUSED: &[&str] = &["c.policies.add_access(P, '!a.b/c d')"];
+
 fn client_like_python(url: &str) -> Client {
     ClientBuilder::from_url(url)
         .expect("mock URL")
@@ -337,6 +342,14 @@ async fn every_recorded_python_request_is_reproduced() {
             u16::try_from(record["response_status"].as_u64().unwrap()).unwrap();
         let before = server.total();
         assert!(replay(&c, call).await, "no Rust equivalent for {call}");
+        if REFUSED.contains(&call) {
+            assert_eq!(
+                server.total(),
+                before,
+                "{call} must be refused before sending"
+            );
+            continue;
+        }
         assert_eq!(server.total(), before + 1, "{call} sent no request");
         let sent = server.journal().pop().unwrap().request;
         let (path, query, body) = expected_after_divergences(record);
@@ -380,13 +393,13 @@ async fn every_recorded_python_request_is_reproduced() {
         common::validate_against_swagger(&sent);
         checked += 1;
     }
-    assert_eq!(checked, records.len());
+    assert_eq!(checked + REFUSED.len(), records.len());
 }
 
 /// A walkthrough against the stand-in, to validate more requests against the Swagger.
 #[tokio::test]
 async fn walkthrough_requests_match_the_swagger() {
-    let auth = WazoAuth::new();
+    let auth = WazoMock::new();
     auth.add_user("alice", "pw", &["auth.#"]);
     let server = MockServer::start(auth);
     let c = ClientBuilder::from_url(server.url())

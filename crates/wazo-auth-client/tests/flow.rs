@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt as _;
 use http::Method;
 use pbx_mock::MockServer;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use wazo_auth_client::api::groups::GroupRequest;
 use wazo_auth_client::api::policies::PolicyRequest;
 use wazo_auth_client::api::tenants::TenantRequest;
@@ -20,8 +20,8 @@ use wazo_auth_client::{
 
 const SECRET: &str = "s3cre7-never-printed";
 
-fn start() -> (MockServer, WazoAuth) {
-    let auth = WazoAuth::new();
+fn start() -> (MockServer, WazoMock) {
+    let auth = WazoMock::new();
     auth.add_user("alice", SECRET, &["auth.#"]);
     auth.add_user("bob", "bobpw", &["confd.users.me.read"]);
     (MockServer::start(auth.clone()), auth)
@@ -44,7 +44,10 @@ fn alice(server: &MockServer) -> Client {
 async fn seed_walkthrough() {
     let (server, _) = start();
     let c = alice(&server);
-    assert_eq!(c.backends().list().await.unwrap(), vec!["wazo_user"]);
+    assert_eq!(
+        c.backends().list().await.unwrap(),
+        vec!["ldap_user", "wazo_user"]
+    );
     let token = c
         .token()
         .create(
@@ -105,10 +108,13 @@ async fn seed_walkthrough() {
         .unwrap();
     let page = c
         .policies()
-        .list(&ListParams::new().search("user"), None)
+        .list(&ListParams::new().search("A new description"), None)
         .await
         .unwrap();
-    assert_eq!(page.total, 1);
+    // As on the real server: `total` ignores `search` (the top tenant's default policy
+    // counts too) and there is no `filtered`.
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.total, 2);
     assert_eq!(page.filtered, None);
 
     let sub = c

@@ -65,7 +65,7 @@ fn assert_http(err: &Error, status: u16, kind: &str) {
     assert_eq!(got.as_u16(), status);
     match (kind, &**body) {
         ("api", ErrorBody::Api(api)) => {
-            assert_eq!(api.error_id, "nope");
+            assert_eq!(api.error_id.as_deref(), Some("nope"));
             assert_eq!(api.details["invalid_token"], "<redacted>");
         }
         ("legacy", ErrorBody::Legacy(l)) => assert_eq!(l.reason, vec!["Nope"]),
@@ -224,28 +224,37 @@ async fn check_and_is_valid_follow_the_spec() {
     let server = MockServer::start().await;
     let c = client(&server);
     let route = format!("/0.1/token/{K}");
-    let cases: &[(u16, &str, Option<bool>)] = &[
-        (204, "ok", Some(true)),
-        (200, "false", Some(false)),
-        (403, "missing", Some(false)),
-        (404, "invalid", Some(false)),
-        (401, "http", None),
-        (500, "http", None),
-        (503, "http", None),
+    // wazo-auth labels its HEAD answers `application/json`; a 404 without that is not
+    // wazo-auth's (a wrong base URL or prefix).
+    let cases: &[(u16, bool, &str, Option<bool>)] = &[
+        (204, true, "ok", Some(true)),
+        (200, true, "false", Some(false)),
+        (403, true, "missing", Some(false)),
+        (404, true, "invalid", Some(false)),
+        (404, false, "not-wazo", None),
+        (401, true, "http", None),
+        (500, true, "http", None),
+        (503, true, "http", None),
     ];
-    for &(status, check, valid) in cases {
-        answer(&server, "HEAD", &route, ResponseTemplate::new(status)).await;
+    for &(status, json, check, valid) in cases {
+        let mut template = ResponseTemplate::new(status);
+        if json {
+            template = template.insert_header("content-type", "application/json");
+        }
+        answer(&server, "HEAD", &route, template).await;
         let got = c.token().check(K, Some("a.b"), None).await;
         match (check, got) {
             ("ok", Ok(true)) | ("false", Ok(false)) => {}
             ("missing", Err(Error::MissingPermissions)) | ("invalid", Err(Error::InvalidToken)) => {
             }
             ("http", Err(e)) => assert_eq!(e.status().map(|s| s.as_u16()), Some(status)),
+            ("not-wazo", Err(Error::NotWazo { .. })) => {}
             (want, got) => panic!("{status}: want {want}, got {got:?}"),
         }
         let got = c.token().is_valid(K, None, None).await;
         match (valid, got) {
             (Some(v), Ok(g)) => assert_eq!(v, g, "{status}"),
+            (None, Err(Error::NotWazo { .. })) if check == "not-wazo" => {}
             (None, Err(e)) => assert_eq!(e.status().map(|s| s.as_u16()), Some(status)),
             (want, got) => panic!("{status}: want {want:?}, got {got:?}"),
         }
@@ -257,10 +266,23 @@ async fn revoke_accepts_gone_tokens_only() {
     let server = MockServer::start().await;
     let c = client(&server);
     let route = format!("/0.1/token/{K}");
-    for status in [200, 204, 404] {
+    for status in [200, 204] {
         answer(&server, "DELETE", &route, ResponseTemplate::new(status)).await;
         c.token().revoke(K).await.unwrap();
     }
+    // A wazo-auth 404 (JSON) means the token is gone; an HTML one means a wrong base URL,
+    // and the token was not revoked.
+    let gone = ResponseTemplate::new(404).set_body_json(
+        json!({"reason": ["No such token"], "timestamp": [1.5], "status_code": 404}),
+    );
+    answer(&server, "DELETE", &route, gone).await;
+    c.token().revoke(K).await.unwrap();
+    let html = ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html");
+    answer(&server, "DELETE", &route, html).await;
+    assert!(matches!(
+        c.token().revoke(K).await,
+        Err(Error::NotWazo { .. })
+    ));
     for status in [401, 500] {
         answer(&server, "DELETE", &route, ResponseTemplate::new(status)).await;
         assert!(c.token().revoke(K).await.is_err());

@@ -13,7 +13,7 @@ use pbx_auth_core::adapters::tower::AuthLayer;
 use pbx_auth_core::{Cached, HeaderToken, SharedAuthenticator, TokenCache};
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use tower::{ServiceBuilder, ServiceExt};
 use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
 
@@ -40,7 +40,7 @@ fn cases() -> Vec<Case> {
     )
     .expect("test setup");
 
-    let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
+    let wazo = MockServer::start(WazoMock::new().with_user("alice", "s3cre7"));
     let client = ClientBuilder::from_url(wazo.url())
         .expect("test setup")
         .prefix("")

@@ -7,8 +7,10 @@
 //! `pbx-mock wazo-auth --port 9497 --user alice:s3cre7`.
 
 mod acl;
+mod extra;
 mod reply;
 mod routes;
+mod schema;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -27,24 +29,24 @@ pub fn acl_grants(acl: &[String], user: &str, session: &str, required: &str) -> 
     acl::grants(acl, user, session, required)
 }
 
-/// The ACL given to users configured with `--user` or [`WazoAuth::with_user`]: all of
+/// The ACL given to users configured with `--user` or [`WazoMock::with_user`]: all of
 /// wazo-auth, as the bootstrap administrator of a real server has.
 pub const DEFAULT_ACL: &[&str] = &["auth.#"];
 
 /// The wazo-auth stand-in. Cloning gives another handle to the same data.
 #[derive(Debug, Clone)]
-pub struct WazoAuth {
+pub struct WazoMock {
     state: Arc<Mutex<State>>,
     debug: bool,
 }
 
-impl Default for WazoAuth {
+impl Default for WazoMock {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl WazoAuth {
+impl WazoMock {
     /// An empty server with one top tenant.
     pub fn new() -> Self {
         Self {
@@ -77,6 +79,29 @@ impl WazoAuth {
         uuid
     }
 
+    /// Adds the bootstrap administrator a real server creates: a user of the top tenant with
+    /// purpose `internal` (its tokens say `xivo_user_uuid: null`) holding `#`.
+    #[must_use]
+    pub fn with_admin(self, username: &str, password: &str) -> Self {
+        let mut state = self.lock();
+        let mut fields = Map::new();
+        fields.insert("username".to_owned(), json!(username));
+        fields.insert("password".to_owned(), json!(password));
+        fields.insert("purpose".to_owned(), json!("internal"));
+        let uuid = state.add_user(&fields, None);
+        state.user_acl.insert(uuid, vec!["#".to_owned()]);
+        drop(state);
+        self
+    }
+
+    /// Lets the endpoints that send mail succeed (204), as with a reachable mail server. By
+    /// default there is none, as on the recorded server, and they answer 500.
+    #[must_use]
+    pub fn with_mail(self) -> Self {
+        self.lock().mail = true;
+        self
+    }
+
     /// Sets the lifetime of tokens created without `expiration` (default 7200 s).
     #[must_use]
     pub fn with_default_expiration(self, seconds: u64) -> Self {
@@ -100,14 +125,19 @@ impl WazoAuth {
     }
 }
 
-impl Handler for WazoAuth {
+impl Handler for WazoMock {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         #[allow(clippy::print_stderr)]
         if self.debug {
             eprintln!("wazo-auth: {} {}", request.method, request.path);
         }
         let mut state = self.lock();
-        routes::route(&mut state, request)
+        let mut response = routes::route(&mut state, request);
+        // A HEAD answer has the GET answer's status and headers, never a body.
+        if request.method == http::Method::HEAD {
+            response.body = bytes::Bytes::new();
+        }
+        response
     }
 }
 
@@ -124,7 +154,7 @@ const USAGE: &str = "wazo-auth options: [--user NAME:PASSWORD]... [-c|--config F
 ///
 /// Returns a message for invalid options or an unreadable configuration file.
 pub fn from_args(args: &[String]) -> Result<Arc<dyn Handler>, String> {
-    let mut server = WazoAuth::new();
+    let mut server = WazoMock::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -170,7 +200,7 @@ pub fn from_args(args: &[String]) -> Result<Arc<dyn Handler>, String> {
     Ok(Arc::new(server))
 }
 
-fn apply_config(server: &WazoAuth, config: &Value) -> Result<(), String> {
+fn apply_config(server: &WazoMock, config: &Value) -> Result<(), String> {
     if let Some(seconds) = config.get("default_token_lifetime").and_then(Value::as_u64) {
         server.lock().default_expiration = seconds;
     }

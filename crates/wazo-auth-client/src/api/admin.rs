@@ -1,6 +1,6 @@
 //! `admin`: `PUT /admin/users/{user_uuid}/emails`.
 
-use serde_json::Value;
+use crate::api::users::Email;
 
 use crate::api::users::EmailUpdate;
 use crate::client::{Call, seg};
@@ -24,7 +24,7 @@ impl AdminApi<'_> {
         &self,
         user_uuid: &str,
         emails: &[EmailUpdate],
-    ) -> Result<Value, Error> {
+    ) -> Result<Vec<Email>, Error> {
         let call = Call::put(
             "admin email update",
             format!("admin/users/{}/emails", seg(user_uuid)),

@@ -70,12 +70,17 @@ impl GroupsApi<'_> {
             .json()
     }
 
-    /// `PUT /groups/{group_uuid}`.
+    /// `PUT /groups/{group_uuid}`: the group's name (the only field the server's `PUT`
+    /// changes; the slug stays). `name` is required, so no field can be reset by accident.
     ///
     /// # Errors
     ///
-    /// [`Error::Http`] (403 for system-managed groups), transport and decode errors.
+    /// [`Error::Config`] when `name` is unset; [`Error::Http`] (403 for system-managed
+    /// groups), transport and decode errors.
     pub async fn edit(&self, group_uuid: &str, group: &GroupRequest) -> Result<Group, Error> {
+        if group.name.is_none() {
+            return Err(Error::Config("a group edit needs the name"));
+        }
         let call = Call::put("group update", group_path(group_uuid)).json(group);
         self.client.run(call).await?.json()
     }

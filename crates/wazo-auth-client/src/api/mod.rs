@@ -172,3 +172,26 @@ impl<const N: usize> IntoField<Vec<String>> for [&str; N] {
         self.into_iter().map(str::to_owned).collect()
     }
 }
+
+/// The body of a fetch-merge-put edit: the `fields` the server's `PUT` takes, from the
+/// object as it is now (`current`), overlaid with what `changes` sets. The server's `PUT`
+/// replaces the whole object (a field left out becomes null or its default), so an edit
+/// that sent only the changed fields would wipe the others.
+pub(crate) fn merged<C: serde::Serialize, R: serde::Serialize>(
+    current: &C,
+    changes: &R,
+    fields: &[&str],
+) -> Result<serde_json::Value, crate::Error> {
+    let as_object = |value: serde_json::Result<serde_json::Value>| match value {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(crate::Error::Config("an edit must serialize as an object")),
+    };
+    let current = as_object(serde_json::to_value(current))?;
+    let changes = as_object(serde_json::to_value(changes))?;
+    let mut body: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter_map(|f| current.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+        .collect();
+    body.extend(changes);
+    Ok(serde_json::Value::Object(body))
+}

@@ -48,6 +48,16 @@ response!(
     }
 );
 
+/// The access as a path segment; `/` cannot travel in this path (see `add_access`).
+fn access_seg(access: &str) -> Result<String, Error> {
+    if access.contains('/') {
+        return Err(Error::Config(
+            "an access containing '/' cannot be sent in a policy's acl path; put it in the policy's whole ACL instead",
+        ));
+    }
+    Ok(seg(access))
+}
+
 fn policy_path(policy_uuid: &str) -> String {
     format!("policies/{}", seg(policy_uuid))
 }
@@ -81,12 +91,34 @@ impl PoliciesApi<'_> {
             .json()
     }
 
-    /// `PUT /policies/{policy_uuid}`.
+    /// Changes the fields `changes` sets and keeps the others: reads the policy, merges,
+    /// and sends the whole policy (`GET`, then `PUT /policies/{policy_uuid}`). The
+    /// server's `PUT` replaces the whole policy (a left-out description becomes null, a
+    /// left-out ACL empty). Not atomic: a change made by someone else between the two
+    /// requests is overwritten.
     ///
     /// # Errors
     ///
     /// [`Error::Http`], transport and decode errors.
-    pub async fn edit(&self, policy_uuid: &str, policy: &PolicyRequest) -> Result<Policy, Error> {
+    pub async fn edit(&self, policy_uuid: &str, changes: &PolicyRequest) -> Result<Policy, Error> {
+        let current = self.get(policy_uuid).await?;
+        let body = crate::api::merged(&current, changes, &["name", "description", "acl"])?;
+        let call = Call::put("policy update", policy_path(policy_uuid)).json(body);
+        self.client.run(call).await?.json()
+    }
+
+    /// `PUT /policies/{policy_uuid}` as it is: `policy` replaces the whole policy (a
+    /// left-out description becomes null, a left-out ACL empty). Use [`edit`](Self::edit)
+    /// to change some fields only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`], transport and decode errors.
+    pub async fn replace(
+        &self,
+        policy_uuid: &str,
+        policy: &PolicyRequest,
+    ) -> Result<Policy, Error> {
         let call = Call::put("policy update", policy_path(policy_uuid)).json(policy);
         self.client.run(call).await?.json()
     }
@@ -119,27 +151,32 @@ impl PoliciesApi<'_> {
         self.client.run(call).await?.json()
     }
 
-    /// `PUT /policies/{policy_uuid}/acl/{access}`. The access is percent-encoded
-    /// entirely, `/` included.
+    /// `PUT /policies/{policy_uuid}/acl/{access}`. The access is percent-encoded.
+    ///
+    /// An access containing `/` is refused before sending: the server does not decode
+    /// `%2F` in this path (it would store `auth.a%2Fb` literally) and a raw `/` is another
+    /// route, so no request can store it. Give such an access in the whole ACL of
+    /// [`edit`](Self::edit) or [`create`](Self::create) instead.
     ///
     /// # Errors
     ///
-    /// [`Error::Http`], transport errors.
+    /// [`Error::Config`] for an access containing `/`; [`Error::Http`], transport errors.
     pub async fn add_access(&self, policy_uuid: &str, access: &str) -> Result<(), Error> {
-        let path = format!("{}/acl/{}", policy_path(policy_uuid), seg(access));
+        let path = format!("{}/acl/{}", policy_path(policy_uuid), access_seg(access)?);
         self.client
             .run(Call::put("policy access addition", path))
             .await
             .map(drop)
     }
 
-    /// `DELETE /policies/{policy_uuid}/acl/{access}`.
+    /// `DELETE /policies/{policy_uuid}/acl/{access}`; an access containing `/` is refused
+    /// before sending, as in [`add_access`](Self::add_access).
     ///
     /// # Errors
     ///
-    /// [`Error::Http`], transport errors.
+    /// [`Error::Config`] for an access containing `/`; [`Error::Http`], transport errors.
     pub async fn remove_access(&self, policy_uuid: &str, access: &str) -> Result<(), Error> {
-        let path = format!("{}/acl/{}", policy_path(policy_uuid), seg(access));
+        let path = format!("{}/acl/{}", policy_path(policy_uuid), access_seg(access)?);
         self.client
             .run(Call::delete("policy access removal", path))
             .await

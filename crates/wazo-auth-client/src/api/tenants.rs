@@ -87,6 +87,16 @@ response!(
     }
 );
 
+/// The fields `PUT /tenants/{uuid}` takes.
+const TENANT_PUT_FIELDS: &[&str] = &[
+    "name",
+    "contact",
+    "phone",
+    "domain_names",
+    "address",
+    "default_authentication_method",
+];
+
 fn tenant_path(tenant_uuid: &str) -> String {
     format!("tenants/{}", seg(tenant_uuid))
 }
@@ -121,12 +131,33 @@ impl TenantsApi<'_> {
             .json()
     }
 
-    /// `PUT /tenants/{tenant_uuid}`.
+    /// Changes the fields `changes` sets and keeps the others: reads the tenant, merges,
+    /// and sends the whole tenant (`GET`, then `PUT /tenants/{tenant_uuid}`). The server's
+    /// `PUT` replaces the whole tenant (a left-out address or domain list is emptied). Not
+    /// atomic: a change made by someone else between the two requests is overwritten.
     ///
     /// # Errors
     ///
     /// [`Error::Http`], transport and decode errors.
-    pub async fn edit(&self, tenant_uuid: &str, tenant: &TenantRequest) -> Result<Tenant, Error> {
+    pub async fn edit(&self, tenant_uuid: &str, changes: &TenantRequest) -> Result<Tenant, Error> {
+        let current = self.get(tenant_uuid).await?;
+        let body = crate::api::merged(&current, changes, TENANT_PUT_FIELDS)?;
+        let call = Call::put("tenant update", tenant_path(tenant_uuid)).json(body);
+        self.client.run(call).await?.json()
+    }
+
+    /// `PUT /tenants/{tenant_uuid}` as it is: `tenant` replaces the whole tenant, and
+    /// every field it leaves out is emptied (null name, contact and phone, an address of
+    /// nulls, no domains). Use [`edit`](Self::edit) to change some fields only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`], transport and decode errors.
+    pub async fn replace(
+        &self,
+        tenant_uuid: &str,
+        tenant: &TenantRequest,
+    ) -> Result<Tenant, Error> {
         let call = Call::put("tenant update", tenant_path(tenant_uuid)).json(tenant);
         self.client.run(call).await?.json()
     }

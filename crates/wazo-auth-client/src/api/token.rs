@@ -276,6 +276,14 @@ pub struct RefreshTokenInfo {
     pub extra: Map<String, Value>,
 }
 
+/// Whether a `Content-Type` is JSON (`application/json`, with or without parameters).
+fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
 fn check_call<'a>(token: &str, required_acl: Option<&str>, tenant: Option<&str>) -> Call<'a> {
     Call::new(
         "token check",
@@ -300,11 +308,15 @@ pub(crate) fn create_call<'a>(
     // sent; credentials given in the request itself are.
     let other_login = request.refresh_token.is_some() || request.saml_session_id.is_some();
     let stored = stored.filter(|_| !other_login);
-    let username = request
-        .username
-        .as_deref()
-        .or(stored.map(|c| c.username.as_str()));
-    let password = request.password.as_ref().or(stored.map(|c| &c.password));
+    // A username given in the request goes with the request's password only: pairing
+    // it with the client's stored password would send that password for another user.
+    let (username, password) = match &request.username {
+        Some(u) => (Some(u.as_str()), request.password.as_ref()),
+        None => (
+            stored.map(|c| c.username.as_str()),
+            request.password.as_ref().or(stored.map(|c| &c.password)),
+        ),
+    };
     match (username, password) {
         (Some(u), Some(p)) => {
             call = call.header(http::header::AUTHORIZATION, basic(u, p)?);
@@ -334,11 +346,19 @@ pub(crate) fn revoke_call<'a>(token: &str) -> Call<'a> {
     Call::delete("token revocation", format!("token/{}", seg(token))).no_token()
 }
 
-/// What a revocation's answer means: 200, 204 and 404 all say the token is gone.
+/// What a revocation's answer means: 200, 204 and wazo-auth's own 404 all say the token
+/// is gone; an HTML or non-JSON 404 comes from something else (a wrong base URL or
+/// prefix), so nothing was revoked.
 pub(crate) fn revoked(answer: Result<Answer, Error>) -> Result<(), Error> {
     match answer {
         Ok(_) => Ok(()),
-        Err(Error::Http { status, .. }) if status == StatusCode::NOT_FOUND => Ok(()),
+        Err(Error::Http { status, body }) if status == StatusCode::NOT_FOUND => {
+            if body.is_wazo() {
+                Ok(())
+            } else {
+                Err(Error::NotWazo { status })
+            }
+        }
         Err(e) => Err(e),
     }
 }
@@ -376,12 +396,13 @@ impl TokenApi<'_> {
         self.client.run(call).await?.data()
     }
 
-    /// `HEAD /token/{token}`: `true` on 204, `false` on 403, 404 and other non-error
-    /// statuses.
+    /// `HEAD /token/{token}`: `true` on 204, `false` on 403, wazo-auth's 404 and other
+    /// non-error statuses.
     ///
     /// # Errors
     ///
-    /// Any other status of 400 or more is [`Error::Http`] (a 500 is not "invalid"), and
+    /// A 404 that is not wazo-auth's is [`Error::NotWazo`] (a wrong base URL or prefix),
+    /// any other status of 400 or more is [`Error::Http`] (a 500 is not "invalid"), and
     /// transport errors are errors.
     pub async fn is_valid(
         &self,
@@ -400,7 +421,8 @@ impl TokenApi<'_> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidToken`] on 404, [`Error::MissingPermissions`] on 403,
+    /// [`Error::InvalidToken`] on wazo-auth's 404 (JSON), [`Error::NotWazo`] on any other
+    /// 404 (a wrong base URL or prefix), [`Error::MissingPermissions`] on 403,
     /// [`Error::Http`] for other statuses of 400 or more.
     pub async fn check(
         &self,
@@ -413,8 +435,16 @@ impl TokenApi<'_> {
             .send(check_call(token, required_acl, tenant))
             .await?;
         let status = response.status();
+        // wazo-auth labels every answer, HEAD ones included, `application/json`; an
+        // unknown route (a wrong base URL or prefix) is an HTML 404.
+        let json = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json);
         match status {
             StatusCode::NO_CONTENT => Ok(true),
+            StatusCode::NOT_FOUND if !json => Err(Error::NotWazo { status }),
             StatusCode::NOT_FOUND => Err(Error::InvalidToken),
             StatusCode::FORBIDDEN => Err(Error::MissingPermissions),
             s if s.as_u16() >= 400 => {
@@ -447,11 +477,13 @@ impl TokenApi<'_> {
         self.client.run(call).await?.json()
     }
 
-    /// `DELETE /token/{token}`. 200, 204 and 404 all mean the token is gone.
+    /// `DELETE /token/{token}`. The server answers 200 even for an unknown token; 204 and
+    /// a wazo-auth (JSON) 404 also mean the token is gone.
     ///
     /// # Errors
     ///
-    /// [`Error::Http`] for other statuses, transport errors.
+    /// [`Error::NotWazo`] for an HTML or non-JSON 404 (a wrong base URL or prefix: the
+    /// token was not revoked), [`Error::Http`] for other statuses, transport errors.
     pub async fn revoke(&self, token: &str) -> Result<(), Error> {
         revoked(self.client.run(revoke_call(token)).await)
     }

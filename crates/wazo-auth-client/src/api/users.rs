@@ -123,6 +123,16 @@ pub enum ResetBy<'a> {
     Login(&'a str),
 }
 
+/// The fields `PUT /users/{uuid}` takes.
+const USER_PUT_FIELDS: &[&str] = &[
+    "username",
+    "firstname",
+    "lastname",
+    "purpose",
+    "enabled",
+    "authentication_method",
+];
+
 fn user_path(user_uuid: &str) -> String {
     format!("users/{}", seg(user_uuid))
 }
@@ -162,7 +172,11 @@ impl UsersApi<'_> {
         self.client.run(call).await?.json()
     }
 
-    /// `PUT /users/{user_uuid}`.
+    /// Changes the fields `changes` sets and keeps the others: reads the user, merges,
+    /// and sends the whole user (`GET`, then `PUT /users/{user_uuid}`). The server's `PUT`
+    /// replaces the whole user, so sending only the changes would reset the rest
+    /// (names to null, `enabled` to true, `purpose` to `user`). Not atomic: a change made
+    /// by someone else between the two requests is overwritten.
     ///
     /// # Errors
     ///
@@ -170,11 +184,40 @@ impl UsersApi<'_> {
     pub async fn edit(
         &self,
         user_uuid: &str,
+        changes: &UserRequest,
+        tenant: Option<&str>,
+    ) -> Result<User, Error> {
+        let current = self.get(user_uuid, tenant).await?;
+        let body = crate::api::merged(&current, changes, USER_PUT_FIELDS)?;
+        self.replace_body(user_uuid, body, tenant).await
+    }
+
+    /// `PUT /users/{user_uuid}` as it is: `user` replaces the whole user, and every field
+    /// it leaves out takes the server's default (null names, `enabled` true, `purpose`
+    /// `user`). Use [`edit`](Self::edit) to change some fields only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`], transport and decode errors.
+    pub async fn replace(
+        &self,
+        user_uuid: &str,
         user: &UserRequest,
         tenant: Option<&str>,
     ) -> Result<User, Error> {
+        let body = serde_json::to_value(user)
+            .map_err(|_| Error::Config("the user must serialize as an object"))?;
+        self.replace_body(user_uuid, body, tenant).await
+    }
+
+    async fn replace_body(
+        &self,
+        user_uuid: &str,
+        body: serde_json::Value,
+        tenant: Option<&str>,
+    ) -> Result<User, Error> {
         let call = Call::put("user update", user_path(user_uuid))
-            .json(user)
+            .json(body)
             .tenant(tenant);
         self.client.run(call).await?.json()
     }
@@ -271,16 +314,19 @@ impl UsersApi<'_> {
         self.client.run(call).await.map(drop)
     }
 
-    /// `PUT /users/{user_uuid}/emails`.
+    /// `PUT /users/{user_uuid}/emails`: replaces the user's addresses (exactly one
+    /// `main`); known addresses keep their confirmation, new ones are unconfirmed. Returns
+    /// the new list.
     ///
     /// # Errors
     ///
-    /// [`Error::Http`], transport and decode errors.
+    /// [`Error::Http`] (400 `invalid-data` for zero or several main addresses, duplicates or
+    /// a bad address; 409 for an address another user has), transport and decode errors.
     pub async fn update_emails(
         &self,
         user_uuid: &str,
         emails: &[EmailUpdate],
-    ) -> Result<serde_json::Value, Error> {
+    ) -> Result<Vec<Email>, Error> {
         let call = Call::put("email update", format!("{}/emails", user_path(user_uuid)))
             .json(serde_json::json!({ "emails": emails }));
         self.client.run(call).await?.json()

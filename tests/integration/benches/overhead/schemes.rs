@@ -11,7 +11,7 @@ use pbx_auth_core::{
 };
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use sipgate_oauth::{
     Config, MemoryStore, OAuthClient, TokenSet, TokenStore, bearer_auth_from_login,
 };
@@ -56,7 +56,7 @@ pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
     let kalliope_auth =
         kalliope_auth::authenticator(reqwest::Client::new(), &base, credentials).expect("kalliope");
 
-    let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
+    let wazo = MockServer::start(WazoMock::new().with_user("alice", "s3cre7"));
     let wazo_client = ClientBuilder::from_url(wazo.url())
         .expect("mock url")
         .prefix("")

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use super::{WazoAuth, from_args};
+use super::{WazoMock, from_args};
 use crate::{Fault, FaultRule, MockServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn start() -> (MockServer, WazoAuth, reqwest::Client) {
-    let auth = WazoAuth::new().with_user("alice", "s3cre7");
+fn start() -> (MockServer, WazoMock, reqwest::Client) {
+    let auth = WazoMock::new().with_user("alice", "s3cre7");
     (
         MockServer::start(auth.clone()),
         auth,
@@ -194,7 +194,7 @@ async fn refresh_tokens_and_protected_endpoints() {
 
 #[tokio::test]
 async fn policy_grants_are_checked() {
-    let auth = WazoAuth::new();
+    let auth = WazoMock::new();
     auth.add_user("limited", "pw", &["auth.policies.#"]);
     let server = MockServer::start(auth);
     let http = reqwest::Client::new();
