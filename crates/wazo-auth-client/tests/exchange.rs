@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use http::Method;
 use pbx_mock::MockServer;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use wazo_auth_client::{Client, ClientBuilder, Error, ListParams, NewToken, Password};
 
 const SECRET: &str = "s3cre7-never-printed";
 const UNKNOWN_TENANT: &str = "00000000-0000-4000-8000-000000000000";
 
-fn start() -> (MockServer, WazoAuth) {
-    let auth = WazoAuth::new();
+fn start() -> (MockServer, WazoMock) {
+    let auth = WazoMock::new();
     auth.add_user("alice", SECRET, &["auth.#"]);
     auth.add_user("bob", "bobpw", &["confd.users.me.read"]);
     (MockServer::start(auth.clone()), auth)
