@@ -12,7 +12,7 @@
 //! 2. The request is authorized ([`authorize`]: the synchronous fast path first, the
 //!    boxed future only when it cannot answer) and sent.
 //! 3. When the authenticator [wants the body](Authenticator::wants_body) of the response,
-//!    a prefix of at most [`REFUSAL_PREFIX_CAP`](crate::REFUSAL_PREFIX_CAP) bytes is
+//!    a prefix of at most [`REFUSAL_PREFIX_CAP`] bytes is
 //!    buffered for it; the response keeps its whole body.
 //! 4. The authenticator judges the response with the [`Receipt`] of what authorized it. On
 //!    [`AuthAction::RetryOnce`] the copy is authorized with a fresh credential and sent
