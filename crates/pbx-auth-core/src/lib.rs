@@ -11,6 +11,7 @@ pub mod adapters;
 pub mod clock;
 pub mod nonce;
 pub mod secret;
+pub mod store;
 
 pub use authenticator::{
     AuthAction, Authenticator, BoxFuture, Cached, DynAuthenticator, Receipt, SharedAuthenticator,
