@@ -7,6 +7,7 @@ mod callback;
 mod client;
 mod config;
 mod error;
+mod fleet;
 mod http_client;
 mod listener;
 mod login;
@@ -25,6 +26,7 @@ pub use config::{
     DEFAULT_TEST_API_ENDPOINT, LOGIN_BASE,
 };
 pub use error::Error;
+pub use fleet::{SharedBearer, SharedRefreshSource, shared_bearer, store_login};
 pub use http_client::{TokenHttpClient, TokenHttpError};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;

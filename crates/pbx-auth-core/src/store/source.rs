@@ -291,6 +291,61 @@ where
     }
 }
 
+impl<S> SharedSource<S>
+where
+    S: TokenSource,
+    S::Token: StoredToken,
+{
+    /// Stores a credential obtained elsewhere (a fresh login) as the fleet's, replacing
+    /// what is stored, under the refresh lease so no refresh runs meanwhile. Returns the
+    /// new version.
+    ///
+    /// # Errors
+    ///
+    /// The store's error, or [`ErrorKind::Timeout`] when another process holds the lease
+    /// for longer than [`SharedOptions::max_wait`].
+    pub async fn seed(&self, issued: &Issued<S::Token>) -> Result<u64, Error> {
+        let deadline = Instant::now() + self.options.max_wait();
+        let lease = loop {
+            if let Some(lease) = self
+                .store
+                .acquire(&self.key, self.options.lease_ttl)
+                .await?
+            {
+                break lease;
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    "another process held the refresh lease for too long",
+                ));
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        };
+        let issued_at = wall(self.clock.now(), issued.received_at);
+        let record = Record {
+            issued_at,
+            expires_at: issued.lifetime.map(|l| issued_at + l),
+            credential: issued.token.to_stored(),
+        };
+        let result = async {
+            let current = self.store.load(&self.key).await?.map(|v| v.version);
+            self.store
+                .write(&self.key, current, &lease, &record.encode())
+                .await
+        }
+        .await;
+        let _ = self.store.release(&self.key, &lease).await;
+        match result? {
+            WriteOutcome::Written(version) => Ok(version),
+            _ => Err(Error::new(
+                ErrorKind::Transport,
+                "the credential could not be stored: the refresh lease ran out",
+            )),
+        }
+    }
+}
+
 impl<S> TokenSource for SharedSource<S>
 where
     S: TokenSource,
