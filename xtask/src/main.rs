@@ -9,9 +9,11 @@
 mod bench;
 mod ci;
 mod demo;
+mod fleet;
 mod peers;
 mod process;
 mod protocols;
+mod redis;
 mod report;
 mod stage;
 mod test;
