@@ -109,7 +109,7 @@ mod tests {
                 .open(b"k1", &sealed)
                 .is_err()
         );
-        let mut bad = sealed.clone();
+        let mut bad = sealed;
         bad[30] ^= 1;
         assert!(key.open(b"k1", &bad).is_err());
         assert!(key.open(b"k1", b"short").is_err());
