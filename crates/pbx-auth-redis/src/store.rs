@@ -113,6 +113,22 @@ fn check_prefix(prefix: &str) -> Result<(), Error> {
     }
 }
 
+/// Runs a command, and once more if the connection was lost: the connection manager only
+/// starts reconnecting when a command finds the connection broken, so without the second
+/// try the first request after a Redis restart would always fail.
+macro_rules! with_reconnect {
+    ($store:ident, |$conn:ident| $command:expr) => {{
+        let mut $conn = $store.conn.clone();
+        match $command.await {
+            Err(e) if e.is_io_error() || e.is_connection_dropped() => {
+                let mut $conn = $store.conn.clone();
+                $command.await
+            }
+            other => other,
+        }
+    }};
+}
+
 fn transport(e: &redis::RedisError) -> pbx_auth_core::Error {
     // The Redis error's text can name the server; the kind is enough to act on.
     let kind = if e.is_timeout() {
@@ -184,13 +200,12 @@ impl RedisStore {
 
     async fn load_inner(&self, key: &str) -> Result<Option<Versioned>, pbx_auth_core::Error> {
         let (cred, _, _) = self.keys(key);
-        let mut conn = self.conn.clone();
-        let (version, data): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
-            .arg(&cred)
-            .arg("ver")
-            .arg("data")
-            .query_async(&mut conn)
-            .await
+        let (version, data): (Option<u64>, Option<Vec<u8>>) =
+            with_reconnect!(self, |conn| redis::cmd("HMGET")
+                .arg(&cred)
+                .arg("ver")
+                .arg("data")
+                .query_async(&mut conn))
             .map_err(|e| transport(&e))?;
         match (version, data) {
             (Some(version), Some(data)) => {
@@ -209,16 +224,15 @@ impl RedisStore {
         let (_, fence, lease) = self.keys(key);
         let holder = Lease::random_holder()?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut conn = self.conn.clone();
-        let granted: u64 = self
+        let holder_hex = hex::encode(holder);
+        let granted: u64 = with_reconnect!(self, |conn| self
             .acquire
             .key(&lease)
             .key(&fence)
-            .arg(hex::encode(holder))
+            .arg(&holder_hex)
             .arg(ttl_ms)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| transport(&e))?;
+            .invoke_async(&mut conn))
+        .map_err(|e| transport(&e))?;
         Ok((granted > 0).then(|| Lease::new(granted, holder)))
     }
 
@@ -231,17 +245,17 @@ impl RedisStore {
     ) -> Result<WriteOutcome, pbx_auth_core::Error> {
         let (cred, fence, _) = self.keys(key);
         let sealed = self.key.seal(cred.as_bytes(), value)?;
-        let mut conn = self.conn.clone();
-        let result: i64 = self
+        // A write retried after a lost answer finds its own version and reports
+        // VersionChanged; the caller then reads back what is stored.
+        let result: i64 = with_reconnect!(self, |conn| self
             .write
             .key(&cred)
             .key(&fence)
             .arg(lease.fence())
             .arg(expected.unwrap_or(0))
-            .arg(sealed)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| transport(&e))?;
+            .arg(&sealed)
+            .invoke_async(&mut conn))
+        .map_err(|e| transport(&e))?;
         match result {
             -2 => Ok(WriteOutcome::Fenced),
             -1 => Ok(WriteOutcome::VersionChanged),
@@ -255,14 +269,13 @@ impl RedisStore {
 
     async fn release_inner(&self, key: &str, lease: &Lease) -> Result<bool, pbx_auth_core::Error> {
         let (_, _, lease_key) = self.keys(key);
-        let mut conn = self.conn.clone();
-        let deleted: i64 = self
+        let value = Self::lease_value(lease);
+        let deleted: i64 = with_reconnect!(self, |conn| self
             .release
             .key(&lease_key)
-            .arg(Self::lease_value(lease))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| transport(&e))?;
+            .arg(&value)
+            .invoke_async(&mut conn))
+        .map_err(|e| transport(&e))?;
         Ok(deleted == 1)
     }
 
@@ -282,16 +295,16 @@ impl RedisStore {
     ) -> Result<bool, pbx_auth_core::Error> {
         let name = self.nonce_key(key);
         let secs = ttl.as_secs().max(1);
-        let mut conn = self.conn.clone();
-        let answer: Value = redis::cmd("SET")
+        // A retry after a lost answer may find the key it just set and refuse the request:
+        // failing closed, as the replay cache must.
+        let answer: Value = with_reconnect!(self, |conn| redis::cmd("SET")
             .arg(&name)
             .arg(1)
             .arg("NX")
             .arg("EX")
             .arg(secs)
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| transport(&e))?;
+            .query_async(&mut conn))
+        .map_err(|e| transport(&e))?;
         match answer {
             Value::Okay => Ok(true),
             Value::Nil => Ok(false),

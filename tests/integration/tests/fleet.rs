@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use kalliope_auth::{Credentials, SigningKey, XAuthSigner};
-use pbx_auth_core::store::{SharedOptions, SharedStore};
 use pbx_auth_core::RefreshPolicy;
+use pbx_auth_core::store::{SharedOptions, SharedStore};
 use pbx_auth_redis::{RedisStore, SealingKey};
 use pbx_mock::MockServer;
 use pbx_mock::wazo::WazoAuth;
@@ -109,7 +109,10 @@ async fn login(client: &OAuthClient) -> TokenSet {
     let open = |url: &url::Url| {
         let url = url.clone();
         tokio::spawn(async move {
-            let agent = reqwest::Client::builder().cookie_store(true).build().unwrap();
+            let agent = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap();
             let _ = agent.get(url).send().await;
         });
         Ok(())
@@ -365,10 +368,13 @@ impl Verifier {
 fn four_verifiers_accept_each_header_once() {
     let prefix = prefix("verify");
     let mut fleet: Vec<Verifier> = (0..4).map(|_| Verifier::start(&prefix)).collect();
-    let key = SigningKey::derive(&Credentials::new("alice", "pw", "default").unwrap(), "salt")
-        .unwrap();
-    let forger = SigningKey::derive(&Credentials::new("alice", "guess", "default").unwrap(), "salt")
-        .unwrap();
+    let key =
+        SigningKey::derive(&Credentials::new("alice", "pw", "default").unwrap(), "salt").unwrap();
+    let forger = SigningKey::derive(
+        &Credentials::new("alice", "guess", "default").unwrap(),
+        "salt",
+    )
+    .unwrap();
     let mut next = 0usize;
     let mut ask = |fleet: &mut Vec<Verifier>, header: &str| {
         let n = fleet.len();
@@ -400,7 +406,10 @@ fn four_verifiers_accept_each_header_once() {
             drop(v.stdin);
             let last = v.stdout.next().unwrap().unwrap();
             assert!(v.member.child.wait().unwrap().success());
-            last.strip_prefix("summary answered=").unwrap().parse::<usize>().unwrap()
+            last.strip_prefix("summary answered=")
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
         })
         .sum();
     assert_eq!(answered, 600);
