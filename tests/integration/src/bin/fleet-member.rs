@@ -8,7 +8,11 @@
 //! - `verify`: reads `X-authenticate` values from stdin, one a line, and answers each with
 //!   `accepted`, `replayed`, `unavailable` or `rejected`.
 //!
-//! Every mode prints one `summary ...` line at the end.
+//! - `bench-replay N CONCURRENCY redis|local`: verifies N fresh headers, CONCURRENCY at a
+//!   time, with the replay cache in Redis or in process, and prints
+//!   `bench count=.. elapsed_ns=.. p50_ns=.. p99_ns=..` (for `cargo xtask bench`).
+//!
+//! Every mode prints one `summary ...` or `bench ...` line at the end.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{BufRead as _, Write as _};
@@ -200,6 +204,94 @@ async fn verify() -> Result<(), Failure> {
     Ok(())
 }
 
+/// Fresh headers for alice, made before the clock starts.
+fn headers(n: usize) -> Result<Vec<String>, Failure> {
+    let key = kalliope_auth::SigningKey::derive(
+        &kalliope_auth::Credentials::new("alice", "pw", "default")?,
+        "salt",
+    )?;
+    let now = std::time::SystemTime::now();
+    let pid = std::process::id();
+    (0..n)
+        .map(|i| {
+            let nonce = format!("{pid:08x}{i:024x}");
+            let value = kalliope_auth::XAuthSigner::value_with(&key, &nonce, now)?;
+            Ok(value.to_str()?.to_owned())
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let at = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[at]
+}
+
+async fn bench_replay(n: usize, concurrency: usize, redis: bool) -> Result<(), Failure> {
+    let headers = Arc::new(headers(n)?);
+    let mut verifier = Verifier::new(VerifierConfig::default());
+    verifier.add_user("alice", "default", "pw", "salt")?;
+    let started;
+    let mut latencies = Vec::with_capacity(n);
+    if redis {
+        let fleet = Arc::new(FleetVerifier::new(verifier, store().await?));
+        // One verification first, so connecting is not measured.
+        let _ = fleet.verify_value(b"warm-up").await;
+        started = std::time::Instant::now();
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (fleet, headers, next) =
+                (Arc::clone(&fleet), Arc::clone(&headers), Arc::clone(&next));
+            tasks.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(header) = headers.get(i) else { break };
+                    let t = std::time::Instant::now();
+                    let ok = fleet.verify_value(header.as_bytes()).await.is_ok();
+                    mine.push((ok, t.elapsed()));
+                }
+                mine
+            }));
+        }
+        for task in tasks {
+            for (ok, took) in task.await? {
+                if !ok {
+                    return Err("a fresh header was refused".into());
+                }
+                latencies.push(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX));
+            }
+        }
+    } else {
+        started = std::time::Instant::now();
+        for header in headers.iter() {
+            let t = std::time::Instant::now();
+            verifier
+                .verify_value(header.as_bytes())
+                .map_err(|_| "a fresh header was refused")?;
+            latencies.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        }
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    println!(
+        "bench count={} elapsed_ns={} p50_ns={} p99_ns={}",
+        latencies.len(),
+        elapsed.as_nanos(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -213,7 +305,15 @@ async fn main() -> std::process::ExitCode {
             None => Err("usage: fleet-member wazo URL".into()),
         },
         Some("verify") => verify().await,
-        _ => Err("usage: fleet-member sipgate N | wazo URL | verify".into()),
+        Some("bench-replay") => {
+            let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
+            let c = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(64);
+            bench_replay(n, c, args.get(3).is_none_or(|m| m == "redis")).await
+        }
+        _ => Err(
+            "usage: fleet-member sipgate N | wazo URL | verify | bench-replay N C redis|local"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
