@@ -12,6 +12,8 @@ mod http_client;
 mod listener;
 mod login;
 mod pat;
+#[cfg(unix)]
+mod shared_file;
 mod store;
 
 pub use account::{Account, account};
@@ -30,6 +32,8 @@ pub use fleet::{SharedBearer, SharedRefreshSource, shared_bearer, store_login};
 pub use http_client::{TokenHttpClient, TokenHttpError};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;
+#[cfg(unix)]
+pub use shared_file::SharedFileStore;
 pub use store::{FileStore, MemoryStore, TokenStore};
 
 pub use pbx_auth_core::{AccessToken, RefreshToken};
