@@ -137,12 +137,9 @@ pub(crate) fn bench(quick: bool) -> Result {
         "--release",
         "-p",
         "pbx-auth-tests",
-        "--bin",
-        "fleet-member",
         "-p",
         "pbx-mock",
-        "--bin",
-        "pbx-mock",
+        "--bins",
     ])?;
     let member = target_dir().join("release").join("fleet-member");
     let server = redis::start()?;
