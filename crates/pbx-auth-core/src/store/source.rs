@@ -73,14 +73,14 @@ impl SharedOptions {
         self
     }
 
-    /// Sets [`max_wait`](Self::max_wait).
+    /// Sets `max_wait`.
     #[must_use]
     pub fn with_max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = Some(wait);
         self
     }
 
-    fn max_wait(&self) -> Duration {
+    fn wait_limit(&self) -> Duration {
         self.max_wait.unwrap_or(self.lease_ttl * 2)
     }
 }
@@ -303,9 +303,9 @@ where
     /// # Errors
     ///
     /// The store's error, or [`ErrorKind::Timeout`] when another process holds the lease
-    /// for longer than [`SharedOptions::max_wait`].
+    /// for longer than `SharedOptions::max_wait`.
     pub async fn seed(&self, issued: &Issued<S::Token>) -> Result<u64, Error> {
-        let deadline = Instant::now() + self.options.max_wait();
+        let deadline = Instant::now() + self.options.wait_limit();
         let lease = loop {
             if let Some(lease) = self
                 .store
@@ -358,7 +358,7 @@ where
         // handed it is then known bad, whatever its expiry says.
         let last = self.handed_out.load(Ordering::Relaxed);
         let rejected = (previous.is_none() && last != 0).then_some(last);
-        let deadline = Instant::now() + self.options.max_wait();
+        let deadline = Instant::now() + self.options.wait_limit();
         let mut pause = self.options.poll_interval;
         loop {
             if let Some(current) = self.load().await?
