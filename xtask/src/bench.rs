@@ -81,6 +81,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     for (name, compare) in protocols::BENCH_COMPARE {
         stage(&format!("compare-{name}"), || compare(quick))?;
     }
+    stage("fleet", || crate::fleet::bench(quick))?;
     stage("report", || crate::report::write(quick))
 }
 

@@ -2,16 +2,18 @@
 //!
 //! Commands: `test` (what CI runs), `demo` (every crate end to end against the mocks),
 //! `bench [--quick]`, `ci` (`test` plus docs, packaging and tidy checks), `e2e` (a real
-//! headless browser), `tidy`.
+//! headless browser), `fleet` (the fleet stage of `test` alone), `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod ci;
 mod demo;
+mod fleet;
 mod peers;
 mod process;
 mod protocols;
+mod redis;
 mod report;
 mod stage;
 mod test;
@@ -24,7 +26,7 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|tidy>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|tidy>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("ci") => ci::run(),
         Some("e2e") => protocols::sipgate::e2e(),
+        Some("fleet") => stage::stage("fleet", fleet::stage),
         Some("tidy") => stage::cargo(&["test", "-p", "xtask", "--", "tidy"]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");

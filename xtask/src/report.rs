@@ -107,6 +107,7 @@ fn rows() -> Vec<Row> {
     ];
     rows.extend(overhead_rows());
     rows.extend(crate::protocols::report_rows());
+    rows.extend(crate::fleet::report_rows());
     rows
 }
 

@@ -2,6 +2,7 @@
 //! suites against real peers. Stops at the first failing stage.
 
 use crate::Result;
+use crate::fleet;
 use crate::protocols;
 use crate::stage::{cargo, stage};
 
@@ -27,6 +28,7 @@ pub(crate) fn run() -> Result {
     for (name, interop) in protocols::INTEROP {
         stage(&format!("interop-{name}"), *interop)?;
     }
+    stage("fleet", fleet::stage)?;
     println!("xtask test: all stages passed");
     Ok(())
 }

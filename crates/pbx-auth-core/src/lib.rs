@@ -14,6 +14,7 @@ pub mod clock;
 pub mod exchange;
 pub mod nonce;
 pub mod secret;
+pub mod store;
 
 pub use authenticator::{
     AuthAction, Authenticator, BoxFuture, Cached, Receipt, SharedAuthenticator,

@@ -7,10 +7,13 @@ mod callback;
 mod client;
 mod config;
 mod error;
+mod fleet;
 mod http_client;
 mod listener;
 mod login;
 mod pat;
+#[cfg(unix)]
+mod shared_file;
 mod store;
 
 pub use account::{Account, account};
@@ -28,9 +31,12 @@ pub use config::{
     DEFAULT_TEST_API_ENDPOINT, LOGIN_BASE,
 };
 pub use error::Error;
+pub use fleet::{SharedBearer, SharedRefreshSource, shared_bearer, store_login};
 pub use http_client::{TokenHttpClient, TokenHttpError};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;
+#[cfg(unix)]
+pub use shared_file::SharedFileStore;
 pub use store::{FileStore, MemoryStore, TokenStore};
 
 pub use pbx_auth_core::{AccessToken, RefreshToken};

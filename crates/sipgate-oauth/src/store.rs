@@ -200,7 +200,7 @@ impl TokenStore for FileStore {
 }
 
 /// Creates `path` (failing if it exists) readable by the owner only, writes and syncs.
-fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -213,7 +213,7 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         std::fs::File::open(dir)?.sync_all()?;

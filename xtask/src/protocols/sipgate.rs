@@ -20,7 +20,7 @@ const ACCESS_TOKEN_TTL: &str = "4";
 const AUTH_CODE_TTL: &str = "10";
 
 /// Installs and starts the OAuth server; returns its guard and issuer URL.
-fn start_oauth_server() -> Result<(Guard, String)> {
+pub(crate) fn start_oauth_server() -> Result<(Guard, String)> {
     let dir = npm_project("oauth-server", &root().join("xtask/peers/oauth-server"))?;
     let port = free_port()?;
     let mut guard = Guard::spawn(
