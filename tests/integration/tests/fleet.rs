@@ -17,7 +17,7 @@ use pbx_auth_core::RefreshPolicy;
 use pbx_auth_core::store::{SharedOptions, SharedStore};
 use pbx_auth_redis::{RedisStore, SealingKey};
 use pbx_mock::MockServer;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use sipgate_oauth::{Config, OAuthClient, TokenSet, shared_bearer, store_login};
 
 const MEMBER: &str = env!("CARGO_BIN_EXE_fleet-member");
@@ -418,7 +418,7 @@ fn four_verifiers_accept_each_header_once() {
 #[test]
 #[ignore = "needs Redis; run by cargo xtask test"]
 fn eight_wazo_processes_on_a_cold_fleet_cache_post_one_token() {
-    let wazo = MockServer::start(WazoAuth::new().with_user("alice", "s3cre7"));
+    let wazo = MockServer::start(WazoMock::new().with_user("alice", "s3cre7"));
     let prefix = prefix("wazo");
     let members: Vec<Member> = (0..8)
         .map(|_| {
