@@ -284,6 +284,17 @@ fn is_json(content_type: &str) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Whether `value` has the shape of a UUID. wazo-auth routes `/token/{token}` only for a
+/// UUID: any other value gets the router's HTML 404, which would read as a wrong base URL.
+/// A value that is not a UUID cannot be a token, so callers settle it without asking.
+fn is_uuid(value: &str) -> bool {
+    value.len() == 36
+        && value.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 fn check_call<'a>(token: &str, required_acl: Option<&str>, tenant: Option<&str>) -> Call<'a> {
     Call::new(
         "token check",
@@ -421,7 +432,8 @@ impl TokenApi<'_> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidToken`] on wazo-auth's 404 (JSON), [`Error::NotWazo`] on any other
+    /// [`Error::InvalidToken`] for a value that is not a UUID (no token can have it) and on
+    /// wazo-auth's 404 (JSON), [`Error::NotWazo`] on any other
     /// 404 (a wrong base URL or prefix), [`Error::MissingPermissions`] on 403,
     /// [`Error::Http`] for other statuses of 400 or more.
     pub async fn check(
@@ -430,6 +442,9 @@ impl TokenApi<'_> {
         required_acl: Option<&str>,
         tenant: Option<&str>,
     ) -> Result<bool, Error> {
+        if !is_uuid(token) {
+            return Err(Error::InvalidToken);
+        }
         let response = self
             .client
             .send(check_call(token, required_acl, tenant))
@@ -485,6 +500,10 @@ impl TokenApi<'_> {
     /// [`Error::NotWazo`] for an HTML or non-JSON 404 (a wrong base URL or prefix: the
     /// token was not revoked), [`Error::Http`] for other statuses, transport errors.
     pub async fn revoke(&self, token: &str) -> Result<(), Error> {
+        if !is_uuid(token) {
+            // Not a token (see `is_uuid`), so there is nothing to revoke.
+            return Ok(());
+        }
         revoked(self.client.run(revoke_call(token)).await)
     }
 
