@@ -9,6 +9,8 @@ mod source;
 
 pub mod api;
 pub mod list;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use acl::AccessCheck;
 pub use api::token::{AccessType, NewToken, Token};
