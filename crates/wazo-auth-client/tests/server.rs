@@ -41,11 +41,18 @@ async fn token_for(mock: &MockServer, user: &str) -> String {
         .credentials(user, Password::new("pw"))
         .build()
         .expect("client");
-    let token = client.token().create(&NewToken::new()).await.expect("token");
+    let token = client
+        .token()
+        .create(&NewToken::new())
+        .await
+        .expect("token");
     token.token.expose_secret().to_owned()
 }
 
-async fn user(Path(user_uuid): Path<String>, Extension(v): Extension<VerifiedToken>) -> Json<Value> {
+async fn user(
+    Path(user_uuid): Path<String>,
+    Extension(v): Extension<VerifiedToken>,
+) -> Json<Value> {
     Json(json!({
         "user_uuid": user_uuid,
         "auth_id": v.auth_id(),
@@ -205,7 +212,10 @@ async fn tenants_follow_the_subtree_rule() {
     let w = world().await;
     let reader = token_for(&w.mock, "reader").await;
     let (_, body) = call(&w, "/users/u-1", Some(&reader), None).await;
-    let own = body["token_tenant_uuid"].as_str().expect("tenant").to_owned();
+    let own = body["token_tenant_uuid"]
+        .as_str()
+        .expect("tenant")
+        .to_owned();
 
     // Own tenant and a sub-tenant are visible.
     let admin = auth_client(w.mock.url());
@@ -239,7 +249,10 @@ async fn tenants_follow_the_subtree_rule() {
     let nobody = token_for(&w.mock, "nobody").await;
     let (status, body) = call(&w, "/users/u-1", Some(&nobody), Some(ANY_UUID)).await;
     assert_eq!(status, 401);
-    assert_eq!(body["details"]["reason"], "missing_permission_or_invalid_tenant");
+    assert_eq!(
+        body["details"]["reason"],
+        "missing_permission_or_invalid_tenant"
+    );
     assert_eq!(body["details"]["tenant_uuid"], ANY_UUID);
 }
 
@@ -248,7 +261,11 @@ async fn unreachable_wazo_auth_is_503_never_allowed() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = closed.local_addr().expect("addr").port();
     drop(closed);
-    let w = world_with(Some(&format!("http://127.0.0.1:{port}/0.1")), CheckMethod::Details).await;
+    let w = world_with(
+        Some(&format!("http://127.0.0.1:{port}/0.1")),
+        CheckMethod::Details,
+    )
+    .await;
     let (status, body) = call(&w, "/users/u-1", Some(ANY_UUID), None).await;
     assert_eq!(status, 503);
     assert_eq!(body["message"], "Authentication server unreachable");
@@ -260,7 +277,8 @@ async fn unreachable_wazo_auth_is_503_never_allowed() {
     // A server error from a reachable wazo-auth is no "yes" either.
     let w = world().await;
     let token = token_for(&w.mock, "reader").await;
-    w.mock.inject(pbx_mock::FaultRule::new("/0.1/token/*", pbx_mock::Fault::status(500)).times(1));
+    w.mock
+        .inject(pbx_mock::FaultRule::new("/0.1/token/*", pbx_mock::Fault::status(500)).times(1));
     assert_eq!(call(&w, "/users/u-1", Some(&token), None).await.0, 503);
     assert_eq!(call(&w, "/users/u-1", Some(&token), None).await.0, 200);
 }
@@ -330,12 +348,19 @@ async fn local_decisions_use_the_cached_acl() {
     assert_eq!(call(&w, "/whoami", Some(&token), None).await.0, 200);
     assert_eq!(checks(&w), 1, "later accesses decided from the cached ACL");
     // A tenant other than the token's own still goes to wazo-auth.
-    assert_eq!(call(&w, "/users/u-3", Some(&token), Some(ANY_UUID)).await.0, 401);
+    assert_eq!(
+        call(&w, "/users/u-3", Some(&token), Some(ANY_UUID)).await.0,
+        401
+    );
     assert!(checks(&w) > 1);
 }
 
 #[test]
 fn bad_templates_are_config_errors() {
     let verifier = TokenVerifier::new(auth_client("http://127.0.0.1:9/0.1"));
-    assert!(verifier.require_acl("/users/{id}", "confd.users.{user_uuid}.read").is_err());
+    assert!(
+        verifier
+            .require_acl("/users/{id}", "confd.users.{user_uuid}.read")
+            .is_err()
+    );
 }

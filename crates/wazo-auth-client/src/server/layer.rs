@@ -147,11 +147,7 @@ where
                     req.extensions_mut().insert(verified);
                     inner.call(req).await
                 }
-                Err(refused) => Ok(refusal::response(
-                    &refused,
-                    &token,
-                    verifier.auth_server(),
-                )),
+                Err(refused) => Ok(refusal::response(&refused, &token, verifier.auth_server())),
             }
         })
     }

@@ -225,11 +225,7 @@ impl fmt::Debug for TokenVerifier {
 fn key(token: &str, access: Option<&str>, tenant: Option<&str>) -> String {
     let access = access.unwrap_or_default();
     let tenant = tenant.unwrap_or_default();
-    format!(
-        "{}:{token}{}:{access}{tenant}",
-        token.len(),
-        access.len()
-    )
+    format!("{}:{token}{}:{access}{tenant}", token.len(), access.len())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -412,7 +408,9 @@ impl TokenVerifier {
             },
             CheckMethod::Head => match api.check(token, access, tenant).await {
                 Ok(true) => Answer::Allowed(None),
-                Ok(false) => Answer::Failed("wazo-auth answered the token check with an unexpected status".into()),
+                Ok(false) => Answer::Failed(
+                    "wazo-auth answered the token check with an unexpected status".into(),
+                ),
                 Err(e) => classify(&e),
             },
         }
