@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
-use http_body_util::{BodyExt as _, Limited};
+use http_body_util::{BodyExt as _, Full, Limited};
 use serde::Serialize;
 
 use super::{ReplayGuard, open_request, seal_response};
@@ -188,11 +188,11 @@ fn status_of(error: Error) -> StatusCode {
 }
 
 /// The server's error page.
-fn html<B: From<Bytes>>(status: StatusCode) -> Response<B> {
+fn html(status: StatusCode) -> Response<Full<Bytes>> {
     let code = status.as_u16();
     let reason = status.canonical_reason().unwrap_or("Error");
     let text = format!("<html><title>{code}: {reason}</title><body>{code}: {reason}</body></html>");
-    let mut res = Response::new(B::from(Bytes::from(text)));
+    let mut res = Response::new(Full::new(Bytes::from(text)));
     *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -205,14 +205,13 @@ fn html<B: From<Bytes>>(status: StatusCode) -> Response<B> {
 pub type ResponseFuture<R> =
     Pin<Box<dyn Future<Output = Result<R, std::convert::Infallible>> + Send>>;
 
-impl<H, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for AuthnzService<H>
+impl<H, ReqBody> tower_service::Service<Request<ReqBody>> for AuthnzService<H>
 where
     H: AuthnzHandler,
     ReqBody: Body<Data = Bytes> + Send + 'static,
-    ReqBody::Error: Send,
-    ResBody: From<Bytes> + Send + 'static,
+    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<Full<Bytes>>;
     type Error = std::convert::Infallible;
     type Future = ResponseFuture<Self::Response>;
 
@@ -233,7 +232,7 @@ where
             let body = collected.to_bytes();
             Ok(match this.answer(&body).await {
                 Ok(sealed) => {
-                    let mut res = Response::new(ResBody::from(Bytes::from(sealed)));
+                    let mut res = Response::new(Full::new(Bytes::from(sealed)));
                     res.headers_mut().insert(
                         header::CONTENT_TYPE,
                         HeaderValue::from_static("text/plain; charset=UTF-8"),
