@@ -2,7 +2,7 @@
 //! (the real authnzerver package's Python helpers call the example server in the xtask
 //! interop stage).
 
-#![allow(missing_docs, unreachable_pub, dead_code)]
+#![allow(missing_docs)]
 
 #[path = "../examples/authnz_server/handler.rs"]
 mod handler;

@@ -364,3 +364,23 @@ fn bad_templates_are_config_errors() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn oversized_inputs_are_refused_without_asking() {
+    let w = world().await;
+    let long_token = "a".repeat(2000);
+    let (status, body) = call(&w, "/users/u-1", Some(&long_token), None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["details"]["reason"], "not_found_or_expired");
+    let token = token_for(&w.mock, "reader").await;
+    // Multi-byte characters across the cut: no panic, a plain refusal.
+    let verified = w
+        .verifier
+        .verify(&token, Some("confd.users.u-1.read"), Some(&"é".repeat(300)))
+        .await;
+    assert!(matches!(
+        verified,
+        Err(wazo_auth_client::server::Refusal::UnauthorizedTenant { .. })
+    ));
+    assert_eq!(checks(&w), 0);
+}

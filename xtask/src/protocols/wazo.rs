@@ -45,14 +45,23 @@ pub(crate) fn demo(demo: &Demo) -> Result {
 
 /// This protocol's rows in `docs/performance.md`.
 pub(crate) fn report_rows() -> Vec<Row> {
-    vec![Row::new(
-        "wazo-auth",
-        "a cached authenticated `users().get` against the in-process stand-in",
-        Src::bench("wazo_request/cached_authenticated"),
-        Some((
-            "unauthenticated",
-            Src::bench("wazo_request/unauthenticated"),
-        )),
-        Goal::Report,
-    )]
+    vec![
+        Row::new(
+            "wazo-auth",
+            "a cached authenticated `users().get` against the in-process stand-in",
+            Src::bench("wazo_request/cached_authenticated"),
+            Some((
+                "unauthenticated",
+                Src::bench("wazo_request/unauthenticated"),
+            )),
+            Goal::Report,
+        ),
+        Row::new(
+            "wazo-auth",
+            "64 requests in flight through `RequireAcl` with a warm cache, against the same axum app without the layer",
+            Src::bench("wazo_server/require_acl_warm_c64"),
+            Some(("without the layer", Src::bench("wazo_server/bare_app_c64"))),
+            Goal::AtMost(1.05),
+        ),
+    ]
 }

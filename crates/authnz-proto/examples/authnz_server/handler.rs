@@ -53,7 +53,7 @@ struct State {
 
 /// The handler's state behind one lock (requests are short and never wait while holding
 /// it).
-pub struct Store {
+pub(crate) struct Store {
     state: Mutex<State>,
 }
 
@@ -72,7 +72,7 @@ fn hash(salt: &[u8], password: &str) -> [u8; 32] {
 
 impl Store {
     /// A store with the anonymous user only.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut state = State {
             next_user: 4,
             ..State::default()
@@ -94,7 +94,7 @@ impl Store {
     }
 
     /// Answers one request.
-    pub fn handle(&self, request: AuthnzRequest) -> Reply {
+    pub(crate) fn handle(&self, request: AuthnzRequest) -> Reply {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let result = match request {
             AuthnzRequest::SessionNew(body) => session_new(&mut state, body),

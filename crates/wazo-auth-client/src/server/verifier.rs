@@ -323,8 +323,13 @@ impl TokenVerifier {
             });
         }
         if let Some(t) = tenant.filter(|t| t.len() > MAX_TENANT_LEN) {
+            // Cut on a character boundary: the value came from a header, lossily decoded.
+            let cut = (0..=MAX_TENANT_LEN)
+                .rev()
+                .find(|i| t.is_char_boundary(*i))
+                .unwrap_or(0);
             return Err(Refusal::UnauthorizedTenant {
-                tenant_uuid: Arc::from(&t[..MAX_TENANT_LEN]),
+                tenant_uuid: Arc::from(&t[..cut]),
             });
         }
         let key = key(token, required_access, tenant);
