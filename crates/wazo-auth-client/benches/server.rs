@@ -24,14 +24,16 @@ async fn user() -> &'static str {
     "ok"
 }
 
-fn requests(router: &Router, token: &str) -> impl std::future::Future<Output = ()> {
-    let calls = (0..CONCURRENCY).map(|i| {
-        let req = Request::get(format!("/users/u-{}", i % 4))
-            .header("X-Auth-Token", token)
-            .body(Body::empty())
-            .expect("request");
-        router.clone().oneshot(req)
-    });
+fn requests(router: &Router, token: &str) -> impl Future<Output = ()> + use<> {
+    let calls: Vec<_> = (0..CONCURRENCY)
+        .map(|i| {
+            let req = Request::get(format!("/users/u-{}", i % 4))
+                .header("X-Auth-Token", token)
+                .body(Body::empty())
+                .expect("request");
+            router.clone().oneshot(req)
+        })
+        .collect();
     async move {
         for res in join_all(calls).await {
             assert_eq!(res.expect("infallible").status(), 200);

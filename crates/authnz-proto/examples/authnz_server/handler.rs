@@ -114,7 +114,7 @@ impl Store {
                 }
             }
             AuthnzRequest::UserNew(body) => user_new(&mut state, body),
-            AuthnzRequest::UserLogin(body) => user_login(&mut state, body),
+            AuthnzRequest::UserLogin(body) => user_login(&mut state, &body),
             AuthnzRequest::ApikeyNew(body) => apikey_new(&mut state, body),
             AuthnzRequest::ApikeyVerify(body) => Ok(apikey_verify(&state, &body.apikey_dict)),
             other => Ok(Reply::failure(format!(
@@ -146,7 +146,7 @@ fn session_new(state: &mut State, body: SessionNew) -> Result<Reply, authnz_prot
             ip_address: body.ip_address,
             user_agent: body.user_agent,
             created: Timestamp::now(),
-            expires: body.expires.clone(),
+            expires: body.expires,
             extra_info_json: body.extra_info_json,
         },
     );
@@ -179,8 +179,8 @@ fn session_exists(state: &State, token: &str) -> Result<Reply, authnz_proto::Err
     info.session_token = Some(AccessToken::new(token));
     info.ip_address = Some(session.ip_address.clone());
     info.user_agent = Some(session.user_agent.clone());
-    info.created = Some(session.created.clone());
-    info.expires = Some(session.expires.clone());
+    info.created = Some(session.created);
+    info.expires = Some(session.expires);
     info.extra_info_json = session.extra_info_json.clone();
     let mut response = SessionExistsResponse::default();
     response.session_info = Some(info);
@@ -232,7 +232,7 @@ fn user_new(state: &mut State, body: UserNew) -> Result<Reply, authnz_proto::Err
     Reply::success(&response).map(|r| r.message("User account created."))
 }
 
-fn user_login(state: &mut State, body: UserLogin) -> Result<Reply, authnz_proto::Error> {
+fn user_login(state: &mut State, body: &UserLogin) -> Result<Reply, authnz_proto::Error> {
     let token = body.session_token.expose_secret();
     if live_session(state, token).is_none() {
         return Reply::new(false, &UserIdResponse::default())

@@ -161,7 +161,8 @@ impl<H: AuthnzHandler> AuthnzService<H> {
     pub async fn answer(&self, sealed: &[u8]) -> Result<Vec<u8>, StatusCode> {
         let inner = &*self.inner;
         let now = SystemTime::now();
-        let incoming = open_request(&inner.envelope, sealed, now, inner.ttl).map_err(status_of)?;
+        let incoming =
+            open_request(&inner.envelope, sealed, now, inner.ttl).map_err(|e| status_of(&e))?;
         let fresh = inner
             .reqids
             .lock()
@@ -183,7 +184,7 @@ impl<H: AuthnzHandler> AuthnzService<H> {
     }
 }
 
-fn status_of(error: Error) -> StatusCode {
+fn status_of(error: &Error) -> StatusCode {
     StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
