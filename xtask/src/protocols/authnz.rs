@@ -5,7 +5,10 @@
 //! 2.x nothing is ever committed, silently) and the `disposable_email_blocklist.conf` the
 //! package forgot to ship (without it the server dies at import). Setup runs the
 //! non-interactive variant of `--autosetup`; the server runs on a free 127.0.0.1 port in
-//! its own process group, which is killed as a whole when the guard drops.
+//! its own process group, which is killed as a whole when the guard drops. The server half
+//! is checked too: the package's frontend helpers against our `authnz_server` example.
+//!
+//! To run only the frontend part: `cargo test -p xtask -- --ignored authnz_frontend_interop`.
 
 use std::fs;
 use std::io::Write as _;
@@ -504,4 +507,15 @@ pub(crate) fn report_rows() -> Vec<Row> {
         ));
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[ignore = "installs the real authnzerver package and runs the frontend helpers against our service; cargo xtask test runs it"]
+    fn authnz_frontend_interop() {
+        if let Err(e) = super::frontend_interop() {
+            panic!("authnz frontend interop failed: {e}");
+        }
+    }
 }

@@ -160,7 +160,8 @@ fn vectors() -> PathBuf {
 }
 
 /// Interop against the seed: byte-identical pinned headers, its fresh headers through our
-/// verifier, and its `Session` against our mock.
+/// verifier, its `Session` against our mock, and its client against our `VerifyXAuth`
+/// layer (the `kalliope_service` example).
 pub(crate) fn interop() -> Result {
     let python = venv()?;
     let out = peers_dir().join("kalliope").join("headers.json");
