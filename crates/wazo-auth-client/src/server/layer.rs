@@ -124,30 +124,35 @@ where
         let layer = self.layer.clone();
         Box::pin(async move {
             let verifier = &layer.verifier;
-            let token = extract_token(&req, verifier.token_location()).into_owned();
-            let tenant = extract_tenant(&req).map(Cow::into_owned);
-            let access = match &layer.template {
-                None => None,
-                Some(template) => match template.fill(req.uri().path()) {
-                    Some(access) => Some(access),
-                    None => {
-                        return Ok(refusal::response(
-                            &Refusal::RouteMismatch,
-                            &token,
-                            verifier.auth_server(),
-                        ));
+            // Token and tenant are borrowed from the request until the decision is made.
+            let decision = {
+                let token = extract_token(&req, verifier.token_location());
+                let tenant = extract_tenant(&req);
+                let access = match &layer.template {
+                    None => Ok(None),
+                    Some(template) => template
+                        .fill(req.uri().path())
+                        .map(Some)
+                        .ok_or(Refusal::RouteMismatch),
+                };
+                let outcome = match access {
+                    Ok(access) => {
+                        verifier
+                            .verify(&token, access.as_deref(), tenant.as_deref())
+                            .await
                     }
-                },
+                    Err(refused) => Err(refused),
+                };
+                outcome.map_err(|refused| {
+                    refusal::response::<ResBody>(&refused, &token, verifier.auth_server())
+                })
             };
-            match verifier
-                .verify(&token, access.as_deref(), tenant.as_deref())
-                .await
-            {
+            match decision {
                 Ok(verified) => {
                     req.extensions_mut().insert(verified);
                     inner.call(req).await
                 }
-                Err(refused) => Ok(refusal::response(&refused, &token, verifier.auth_server())),
+                Err(response) => Ok(response),
             }
         })
     }

@@ -355,6 +355,11 @@ impl TokenVerifier {
         let outcome = guard
             .flight
             .get_or_init(|| async {
+                // A flight that ended between our cache look-up and our joining the map
+                // has cached its answer: take it rather than asking again.
+                if let Some(hit) = inner.decisions.get(key.as_str()) {
+                    return Ok(hit);
+                }
                 let outcome = self.remote(token, required_access, tenant).await;
                 // Cached before the flight ends, so no later request starts a second check.
                 if let Ok(verified) = &outcome {
