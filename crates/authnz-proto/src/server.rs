@@ -8,6 +8,11 @@ use serde::Serialize;
 
 use crate::{AuthnzRequest, Error, FernetEnvelope, ReqId};
 
+#[cfg(feature = "server")]
+mod service;
+#[cfg(feature = "server")]
+pub use service::{AuthnzHandler, AuthnzService, DEFAULT_BODY_LIMIT, Reply, ResponseFuture};
+
 /// A request opened by a server.
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -14,6 +14,8 @@ mod signer;
 
 pub mod created;
 pub mod digest;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod verifier;
 
 pub use auth::Auth;

@@ -10,6 +10,8 @@ mod transport;
 
 pub mod api;
 pub mod list;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use acl::AccessCheck;
 pub use api::token::{AccessType, NewToken, Token};

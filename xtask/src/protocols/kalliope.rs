@@ -8,10 +8,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use crate::Result;
 use crate::demo::Demo;
 use crate::peers::{peers_dir, python_venv};
+use crate::process::Guard;
 use crate::report::{Goal, Row, Src};
 use crate::stage::{cargo, cargo_bin, output, root, run};
 
@@ -92,6 +94,41 @@ assert r3.status_code == 401, r3.status_code
 print("python kalliopepbx Session against pbx-mock kalliope: two requests accepted, replay refused")
 "#;
 
+/// The seed's `Session` against our own `VerifyXAuth` layer (the `kalliope_service`
+/// example): requests accepted with the user seen by the handler, each replay refused, and
+/// headers dated outside the five-minute window refused.
+const SERVICE_PY: &str = r#"
+import datetime, json, sys, requests
+from kalliopepbx import Auth, Session
+
+url = sys.argv[1]
+host = url.split("//", 1)[1]
+s = Session("http://admin:admin@%s/default" % host, timeout=10)
+r1 = s.get("/rest/account", timeout=10)
+r2 = s.get("/rest/dashboard", timeout=10)
+assert (r1.status_code, r2.status_code) == (200, 200), (r1.status_code, r2.status_code)
+assert r1.json() == {"username": "admin", "domain": "default"}, r1.text
+for sent in (r1, r2):
+    h = sent.request.headers["X-authenticate"]
+    for _ in range(2):
+        r = requests.get(url + "/rest/account", headers={"X-authenticate": h}, timeout=10)
+        assert r.status_code == 401, r.status_code
+        assert r.headers.get("WWW-Authenticate") == "RestApiUsernameToken", r.headers
+auth = Auth("admin", "admin", "default", "b5a8fdcf2f8d5acdad33c4a072a97d7a")
+now = datetime.datetime.now(datetime.timezone.utc)
+for i, shift in enumerate((-360, 360, -3600)):
+    auth._nonce = "%032x" % (0xabc0 + i)
+    auth._created = (now + datetime.timedelta(seconds=shift)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = requests.get(url + "/rest/account", headers=auth.xauth(reset=False), timeout=10)
+    assert r.status_code == 401, (shift, r.status_code)
+auth._nonce = "%032x" % 0xdef0
+auth._created = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+r = requests.get(url + "/rest/account", headers=auth.xauth(reset=False), timeout=10)
+# The same line, in the window, is accepted: the refusals above were for the date alone.
+assert r.status_code == 200, r.status_code
+print("python kalliopepbx against the Rust VerifyXAuth service: accepted, 4 replays refused, 3 headers outside the window refused")
+"#;
+
 /// Times the seed's `Auth.xauth()`: best of five rounds, nanoseconds per call.
 const BENCH_PY: &str = r#"
 import sys, timeit
@@ -123,7 +160,8 @@ fn vectors() -> PathBuf {
 }
 
 /// Interop against the seed: byte-identical pinned headers, its fresh headers through our
-/// verifier, and its `Session` against our mock.
+/// verifier, its `Session` against our mock, and its client against our `VerifyXAuth`
+/// layer (the `kalliope_service` example).
 pub(crate) fn interop() -> Result {
     let python = venv()?;
     let out = peers_dir().join("kalliope").join("headers.json");
@@ -147,7 +185,30 @@ pub(crate) fn interop() -> Result {
     let (_mock, url) = Demo::default().mock("kalliope", &[])?;
     run(Command::new(&python)
         .arg(script("session.py", SESSION_PY)?)
+        .arg(&url))?;
+    // The server half: the seed's client against our layer.
+    cargo(&[
+        "build",
+        "-p",
+        "kalliope-auth",
+        "--features",
+        "server",
+        "--example",
+        "kalliope_service",
+    ])?;
+    let (_service, url) = start_service()?;
+    run(Command::new(&python)
+        .arg(script("service.py", SERVICE_PY)?)
         .arg(&url))
+}
+
+/// Starts the `kalliope_service` example (built beforehand) on a free port, in its own
+/// process group.
+fn start_service() -> Result<(Guard, String)> {
+    let exe = Demo::default().example("kalliope_service");
+    let mut guard = Guard::spawn("kalliope_service", Command::new(exe).arg("serve"))?;
+    let url = guard.wait_for_line("listening on ", Duration::from_secs(30))?;
+    Ok((guard, url))
 }
 
 /// The seed's usage against `pbx-mock kalliope` out of process: a session, two requests
@@ -182,7 +243,10 @@ pub(crate) fn demo(demo: &Demo) -> Result {
     if !line.contains("Digest=\"+PJg7Tb3v98XnL6iJVv+v5hwhYjdzQ2tIWxvJB2cE40=\"") {
         return Err("xauth did not reproduce the documented digest".into());
     }
-    Ok(())
+    demo.step(
+        "kalliope_service: a service behind VerifyXAuth, called through Session, then a replay",
+    );
+    demo.run_example("kalliope_service", &["demo"], &[])
 }
 
 fn number(text: &str, what: &str) -> Result<f64> {
@@ -285,6 +349,14 @@ pub(crate) fn report_rows() -> Vec<Row> {
             Goal::Report,
         ),
     ];
+    // The server layer keeps at least 80 % of the bare verifier's throughput.
+    rows.push(Row::new(
+        area,
+        "one valid header through the `VerifyXAuth` layer, against the bare verifier",
+        Src::bench("kalliope_server/layer"),
+        Some(("bare verifier", Src::bench("kalliope_server/bare_verifier"))),
+        Goal::AtMost(1.25),
+    ));
     // Eviction cost must stay flat as the cache fills: each size against 10,000 entries.
     for size in ["100000", "1000000"] {
         rows.push(Row::new(

@@ -1,0 +1,215 @@
+//! `VerifyXAuth`: the layer and its service.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::verifier::{Rejected, SCHEME, Verified, Verifier};
+
+/// Checks the `X-authenticate` header of a request: signature, time window and nonce
+/// (spent when accepted).
+pub trait HeaderVerifier: Send + Sync + 'static {
+    /// Verifies `headers`; the nonce is spent when this answers `Ok`.
+    fn verify(
+        &self,
+        headers: &HeaderMap,
+    ) -> impl Future<Output = Result<Verified, Rejected>> + Send;
+}
+
+impl HeaderVerifier for Verifier {
+    fn verify(
+        &self,
+        headers: &HeaderMap,
+    ) -> impl Future<Output = Result<Verified, Rejected>> + Send {
+        std::future::ready(self.verify_headers(headers))
+    }
+}
+
+impl<V: HeaderVerifier> HeaderVerifier for Arc<V> {
+    fn verify(
+        &self,
+        headers: &HeaderMap,
+    ) -> impl Future<Output = Result<Verified, Rejected>> + Send {
+        (**self).verify(headers)
+    }
+}
+
+/// How refusals are answered. Every refusal looks the same whatever the reason; the
+/// reason is for the service's own logs ([`VerifyXAuth::on_reject`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// 401 with `WWW-Authenticate: RestApiUsernameToken` and the text
+    /// `authentication failed` (the default, as `pbx-mock kalliope` answers).
+    #[default]
+    Unauthorized,
+    /// 403 with an empty body, as the Symfony WSSE listener the scheme comes from answers.
+    Forbidden,
+}
+
+impl Refusal {
+    fn response<B: From<Bytes>>(self) -> Response<B> {
+        let (status, body) = match self {
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                Bytes::from_static(b"authentication failed"),
+            ),
+            Self::Forbidden => (StatusCode::FORBIDDEN, Bytes::new()),
+        };
+        let mut res = Response::new(B::from(body));
+        *res.status_mut() = status;
+        if self == Self::Unauthorized {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(SCHEME));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+        }
+        res
+    }
+}
+
+type RejectHook = Arc<dyn Fn(&Rejected) + Send + Sync>;
+
+/// A layer that lets a request through only with a valid, fresh, unused `X-authenticate`
+/// header, and gives the handler the [`Verified`] user (username, domain) as a request
+/// extension.
+pub struct VerifyXAuth<V> {
+    verifier: Arc<V>,
+    refusal: Refusal,
+    on_reject: Option<RejectHook>,
+}
+
+impl<V> Clone for VerifyXAuth<V> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: Arc::clone(&self.verifier),
+            refusal: self.refusal,
+            on_reject: self.on_reject.clone(),
+        }
+    }
+}
+
+impl<V: std::fmt::Debug> std::fmt::Debug for VerifyXAuth<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyXAuth")
+            .field("verifier", &self.verifier)
+            .field("refusal", &self.refusal)
+            .field("on_reject", &self.on_reject.is_some())
+            .finish()
+    }
+}
+
+impl<V: HeaderVerifier> VerifyXAuth<V> {
+    /// A layer around `verifier` (shared by every clone of the layer and its services).
+    pub fn new(verifier: impl Into<Arc<V>>) -> Self {
+        Self {
+            verifier: verifier.into(),
+            refusal: Refusal::default(),
+            on_reject: None,
+        }
+    }
+
+    /// How refusals are answered (default [`Refusal::Unauthorized`]).
+    #[must_use]
+    pub fn refusal(mut self, refusal: Refusal) -> Self {
+        self.refusal = refusal;
+        self
+    }
+
+    /// Called with each refusal, for logs and metrics (the reason never reaches the
+    /// client).
+    #[must_use]
+    pub fn on_reject(mut self, hook: impl Fn(&Rejected) + Send + Sync + 'static) -> Self {
+        self.on_reject = Some(Arc::new(hook));
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Arc<V> {
+        &self.verifier
+    }
+}
+
+impl<S, V> Layer<S> for VerifyXAuth<V> {
+    type Service = VerifyXAuthService<S, V>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        VerifyXAuthService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`VerifyXAuth`] wraps around a route or router.
+pub struct VerifyXAuthService<S, V> {
+    inner: S,
+    layer: VerifyXAuth<V>,
+}
+
+impl<S: Clone, V> Clone for VerifyXAuthService<S, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+impl<S: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for VerifyXAuthService<S, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyXAuthService")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+/// The boxed future of [`VerifyXAuthService`].
+pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+impl<S, V, ReqBody, ResBody> Service<Request<ReqBody>> for VerifyXAuthService<S, V>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    V: HeaderVerifier,
+    ReqBody: Send + 'static,
+    ResBody: From<Bytes> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // The clone is the one that was not polled ready; take the ready one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            match layer.verifier.verify(req.headers()).await {
+                Ok(verified) => {
+                    req.extensions_mut().insert(verified);
+                    inner.call(req).await
+                }
+                Err(rejected) => {
+                    if let Some(hook) = &layer.on_reject {
+                        hook(&rejected);
+                    }
+                    Ok(layer.refusal.response())
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! Route patterns and access templates: `/users/{user_uuid}` and
+//! `confd.users.{user_uuid}.read`.
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode_str;
+
+use crate::Error;
+
+/// One piece of a route pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    /// `{name}`: one path segment.
+    Param(String),
+    /// `{*name}`: the rest of the path.
+    Rest(String),
+}
+
+/// A route pattern in the syntax axum 0.8 and matchit use: literal segments, `{name}` for
+/// one segment and `{*name}` for the rest of the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoutePattern {
+    segments: Vec<Segment>,
+}
+
+/// Splits a path into its segments, without the leading `/`.
+fn split_path(path: &str) -> std::str::Split<'_, char> {
+    path.strip_prefix('/').unwrap_or(path).split('/')
+}
+
+/// `{name}` or `{*name}` → the name and whether it is a catch-all; `None` for a literal.
+fn placeholder(segment: &str) -> Result<Option<(&str, bool)>, Error> {
+    let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+        if segment.contains(['{', '}']) {
+            return Err(Error::Config(
+                "a route segment is either literal or one whole {placeholder}",
+            ));
+        }
+        return Ok(None);
+    };
+    let (name, rest) = match inner.strip_prefix('*') {
+        Some(name) => (name, true),
+        None => (inner, false),
+    };
+    if !valid_name(name) {
+        return Err(Error::Config(
+            "a placeholder name is made of ASCII letters, digits and `_`",
+        ));
+    }
+    Ok(Some((name, rest)))
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+impl RoutePattern {
+    pub(crate) fn parse(pattern: &str) -> Result<Self, Error> {
+        if !pattern.starts_with('/') {
+            return Err(Error::Config("a route pattern starts with `/`"));
+        }
+        let mut segments = Vec::new();
+        let mut parts = split_path(pattern).peekable();
+        while let Some(part) = parts.next() {
+            segments.push(match placeholder(part)? {
+                None => Segment::Literal(part.to_owned()),
+                Some((name, false)) => Segment::Param(name.to_owned()),
+                Some((name, true)) => {
+                    if parts.peek().is_some() {
+                        return Err(Error::Config(
+                            "a {*catch_all} placeholder ends the route pattern",
+                        ));
+                    }
+                    Segment::Rest(name.to_owned())
+                }
+            });
+        }
+        Ok(Self { segments })
+    }
+
+    fn has_param(&self, name: &str) -> bool {
+        self.segments.iter().any(|s| match s {
+            Segment::Param(n) | Segment::Rest(n) => n == name,
+            Segment::Literal(_) => false,
+        })
+    }
+
+    /// Looks up parameter `name` in `path` (percent-decoded); `None` when the path does not
+    /// match the pattern.
+    fn param<'p>(&self, path: &'p str, name: &str) -> Option<Cow<'p, str>> {
+        let mut cursor = Cursor {
+            rest: Some(path.strip_prefix('/').unwrap_or(path)),
+        };
+        let mut found = None;
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(lit) => {
+                    if cursor.next()? != lit {
+                        return None;
+                    }
+                }
+                Segment::Param(n) => {
+                    let value = cursor.next()?;
+                    if n == name {
+                        found = Some(value);
+                    }
+                }
+                Segment::Rest(n) => {
+                    let value = cursor.rest.take().filter(|r| !r.is_empty())?;
+                    if n == name {
+                        found = Some(value);
+                    }
+                }
+            }
+        }
+        if cursor.rest.is_some() {
+            return None;
+        }
+        found.map(|v| percent_decode_str(v).decode_utf8_lossy())
+    }
+}
+
+/// Walks a path one segment at a time without allocating.
+struct Cursor<'p> {
+    rest: Option<&'p str>,
+}
+
+impl<'p> Cursor<'p> {
+    fn next(&mut self) -> Option<&'p str> {
+        let rest = self.rest?;
+        match rest.split_once('/') {
+            Some((head, tail)) => {
+                self.rest = Some(tail);
+                Some(head)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// A piece of an access template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Literal(String),
+    Param(String),
+}
+
+/// The access a route requires, with `{name}` filled from the route's path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AccessTemplate {
+    pieces: Vec<Piece>,
+    route: RoutePattern,
+}
+
+impl AccessTemplate {
+    /// Parses `template` and checks that every placeholder is a parameter of `route`.
+    pub(crate) fn parse(route: &str, template: &str) -> Result<Self, Error> {
+        let route = RoutePattern::parse(route)?;
+        if template.is_empty() {
+            return Err(Error::Config("the required access is empty"));
+        }
+        let mut pieces = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find(['{', '}']) {
+            if rest.as_bytes()[open] == b'}' {
+                return Err(Error::Config("a `}` without `{` in the access template"));
+            }
+            let after = &rest[open + 1..];
+            let close = after
+                .find('}')
+                .ok_or(Error::Config("a `{` without `}` in the access template"))?;
+            let name = &after[..close];
+            if !valid_name(name) {
+                return Err(Error::Config(
+                    "a placeholder name is made of ASCII letters, digits and `_`",
+                ));
+            }
+            if !route.has_param(name) {
+                return Err(Error::Config(
+                    "the access template names a parameter the route pattern does not have",
+                ));
+            }
+            if open > 0 {
+                pieces.push(Piece::Literal(rest[..open].to_owned()));
+            }
+            pieces.push(Piece::Param(name.to_owned()));
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Literal(rest.to_owned()));
+        }
+        Ok(Self { pieces, route })
+    }
+
+    /// The access for a request to `path`; `None` when `path` does not match the route
+    /// pattern. Every `.` in a value becomes `_`, as wazo services do, so a value cannot
+    /// add segments to the access.
+    pub(crate) fn fill(&self, path: &str) -> Option<String> {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Param(name) => {
+                    let value = self.route.param(path, name)?;
+                    out.extend(value.chars().map(|c| if c == '.' { '_' } else { c }));
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(route: &str, template: &str, path: &str) -> Option<String> {
+        AccessTemplate::parse(route, template).unwrap().fill(path)
+    }
+
+    #[test]
+    fn fills_parameters_and_escapes_dots() {
+        let t = "confd.users.{user_uuid}.lines.{line_id}.read";
+        let r = "/users/{user_uuid}/lines/{line_id}";
+        assert_eq!(
+            fill(r, t, "/users/abc/lines/7").as_deref(),
+            Some("confd.users.abc.lines.7.read")
+        );
+        assert_eq!(
+            fill(r, t, "/users/a.b/lines/7").as_deref(),
+            Some("confd.users.a_b.lines.7.read")
+        );
+        assert_eq!(
+            fill(r, t, "/users/a%2Eb/lines/7").as_deref(),
+            Some("confd.users.a_b.lines.7.read")
+        );
+        assert_eq!(fill(r, t, "/users/abc"), None);
+        assert_eq!(fill(r, t, "/users/abc/lines/7/x"), None);
+        assert_eq!(fill(r, t, "/people/abc/lines/7"), None);
+    }
+
+    #[test]
+    fn catch_all_and_literal_templates() {
+        assert_eq!(
+            fill("/files/{*path}", "files.{path}.read", "/files/a/b.c").as_deref(),
+            Some("files.a/b_c.read")
+        );
+        assert_eq!(
+            fill("/status", "confd.status.read", "/status").as_deref(),
+            Some("confd.status.read")
+        );
+    }
+
+    #[test]
+    fn refuses_bad_templates() {
+        for (route, template) in [
+            ("/users/{id}", "confd.users.{user_uuid}.read"),
+            ("/users/{id}", "confd.users.{id.read"),
+            ("/users/{id}", "confd.users.}id.read"),
+            ("/users/{id}", ""),
+            ("users/{id}", "confd.users.{id}.read"),
+            ("/users/{*rest}/x", "a.{rest}"),
+            ("/users/x{id}", "a.{id}"),
+        ] {
+            assert!(
+                AccessTemplate::parse(route, template).is_err(),
+                "{route} {template}"
+            );
+        }
+    }
+}
