@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::future::join_all;
 use http::Request;
 use pbx_mock::MockServer;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use tower::ServiceExt as _;
 use wazo_auth_client::server::TokenVerifier;
 use wazo_auth_client::{ClientBuilder, NewToken, Password};
@@ -46,7 +46,7 @@ fn server(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let wazo = WazoAuth::new();
+    let wazo = WazoMock::new();
     wazo.add_user("reader", "pw", &["confd.users.*.read"]);
     let mock = MockServer::start(wazo);
     let builder = || {

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use http::{Method, StatusCode};
 use pbx_mock::MockServer;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 use wazo_auth_client::api::tenants::TenantRequest;
@@ -95,7 +95,7 @@ async fn serve(router: Router) -> String {
 }
 
 async fn world_with(auth_url: Option<&str>, method: CheckMethod) -> World {
-    let wazo = WazoAuth::new();
+    let wazo = WazoMock::new();
     wazo.add_user("reader", "pw", &["confd.users.*.read"]);
     wazo.add_user("nobody", "pw", &["confd.lines.read"]);
     wazo.add_user("admin", "pw", &["auth.#"]);
@@ -285,7 +285,7 @@ async fn unreachable_wazo_auth_is_503_never_allowed() {
 
 #[tokio::test]
 async fn a_dotted_path_value_cannot_add_segments() {
-    let wazo = WazoAuth::new();
+    let wazo = WazoMock::new();
     wazo.add_user("ab", "pw", &["confd.users.a.b.read"]);
     let mock = MockServer::start(wazo);
     let verifier = TokenVerifier::new(auth_client(mock.url()));
@@ -329,7 +329,7 @@ async fn a_thousand_concurrent_requests_cost_one_check() {
 
 #[tokio::test]
 async fn local_decisions_use_the_cached_acl() {
-    let wazo = WazoAuth::new();
+    let wazo = WazoMock::new();
     wazo.add_user("reader", "pw", &["confd.users.*.read"]);
     let mock = MockServer::start(wazo);
     let verifier = TokenVerifier::builder(auth_client(mock.url()))
