@@ -637,6 +637,52 @@ mod tests {
     }
 
     #[test]
+    fn callgrind_table_judges_the_authenticators_own_work() {
+        let mut recorded = BTreeMap::new();
+        for (name, value) in [
+            ("wazo/tower/plain", 1000.0),
+            ("wazo/tower/preset", 1010.0),
+            ("wazo/tower/auth", 1025.0),
+            ("kalliope/reqwest/plain", 1000.0),
+            ("kalliope/reqwest/preset", 1010.0),
+            ("kalliope/reqwest/auth", 1050.0),
+        ] {
+            recorded.insert(
+                ("callgrind".to_owned(), name.to_owned()),
+                (value, "instructions/request".to_owned()),
+            );
+        }
+        recorded.insert(
+            ("overhead".to_owned(), "wazo/tower/c64/ratio".to_owned()),
+            (1.036, "x".to_owned()),
+        );
+        let figures = Figures {
+            criterion: BTreeMap::new(),
+            recorded,
+        };
+        let mut md = String::new();
+        callgrind_section(&figures, &mut md).unwrap();
+        let wazo = md
+            .lines()
+            .find(|l| l.starts_with("| wazo | tower |"))
+            .unwrap();
+        assert!(wazo.contains("| +2.50 % | +1.50 % | ≤ 2 % ✔ met | 1.036x | not measured |"));
+        let kalliope = md
+            .lines()
+            .find(|l| l.starts_with("| kalliope | reqwest |"))
+            .unwrap();
+        assert!(kalliope.contains("| +5.00 % | +4.00 % | ≤ 3 % ✘ missed |"));
+        // Nothing measured, no section.
+        let empty = Figures {
+            criterion: BTreeMap::new(),
+            recorded: BTreeMap::new(),
+        };
+        let mut md = String::new();
+        callgrind_section(&empty, &mut md).unwrap();
+        assert!(md.is_empty());
+    }
+
+    #[test]
     fn svg_is_well_formed_enough() {
         let text = svg(&[
             ("a < b".to_owned(), 30.0, 25.0, true),
