@@ -1,15 +1,16 @@
-//! `cargo xtask bench [--quick] [--report-only]`: every crate's criterion benches, then the side-by-side
-//! comparisons against the seeds' Python implementations, then `docs/performance.md` and
-//! its chart. Every figure is printed as `figure <area> <name>: <value> <unit>`.
+//! `cargo xtask bench [--quick] [--report-only]`: every crate's criterion benches, the
+//! client's instructions per request under callgrind, then the side-by-side comparisons
+//! against the seeds' Python implementations, then `docs/performance.md` and its chart.
+//! Every figure is printed as `figure <area> <name>: <value> <unit>`.
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::Result;
 use crate::protocols;
-use crate::stage::{cargo_bin, root, stage, target_dir};
+use crate::stage::{cargo_bin, require_tool, root, stage, target_dir};
 
 /// Where figures measured outside criterion are collected for the report.
 pub(crate) fn figures_file() -> PathBuf {
@@ -78,11 +79,119 @@ pub(crate) fn run(args: &[String]) -> Result {
                 .current_dir(root()),
         )
     })?;
+    stage("callgrind", || callgrind(quick))?;
     for (name, compare) in protocols::BENCH_COMPARE {
         stage(&format!("compare-{name}"), || compare(quick))?;
     }
     stage("fleet", || crate::fleet::bench(quick))?;
     stage("report", || crate::report::write(quick))
+}
+
+/// The schemes, transports and variants the overhead bench's callgrind mode runs.
+const CALLGRIND_SCHEMES: &[&str] = &["kalliope", "wazo", "sipgate", "passthrough"];
+const CALLGRIND_TRANSPORTS: &[&str] = &["reqwest", "middleware", "tower"];
+const CALLGRIND_VARIANTS: &[&str] = &["plain", "preset", "auth"];
+
+/// The client's instructions per request, counted by callgrind: for each scheme, transport
+/// and variant, the overhead bench in its callgrind mode
+/// (`OVERHEAD_CALLGRIND=<scheme>/<transport>/<variant>:<n>`) runs `n` sequential requests
+/// inside `callgrind_round`, on one thread, against a server in a child process that
+/// valgrind does not follow (`--trace-children=no`, the default). Collection is off at start
+/// and on only inside that function (`--toggle-collect`), so neither start-up, warm-up nor
+/// the server is counted. One valgrind run per variant keeps the attribution trivial: the
+/// run's total is the variant's.
+fn callgrind(quick: bool) -> Result {
+    require_tool(
+        "valgrind",
+        "install valgrind (Debian: apt-get install valgrind; `.ci/run` installs it)",
+    )?;
+    let exe = overhead_bench_executable()?;
+    let dir = target_dir().join("callgrind");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let requests: u32 = if quick { 20 } else { 200 };
+    for scheme in CALLGRIND_SCHEMES {
+        for transport in CALLGRIND_TRANSPORTS {
+            for variant in CALLGRIND_VARIANTS {
+                let name = format!("{scheme}/{transport}/{variant}");
+                let total = callgrind_one(&exe, &dir, &name, requests)?;
+                #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
+                figure(
+                    "callgrind",
+                    &name,
+                    (total as f64 / f64::from(requests)).round(),
+                    "instructions/request",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs one variant under callgrind; returns the instructions it counted.
+fn callgrind_one(exe: &Path, dir: &Path, name: &str, requests: u32) -> Result<u64> {
+    let out_file = dir.join(name.replace('/', "-"));
+    let stdout = crate::stage::output(
+        Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg("--collect-atstart=no")
+            .arg("--toggle-collect=*callgrind_round*")
+            .arg(format!("--callgrind-out-file={}", out_file.display()))
+            .arg(exe)
+            .env("OVERHEAD_CALLGRIND", format!("{name}:{requests}"))
+            .current_dir(root()),
+    )?;
+    if !stdout.contains(&format!("callgrind-counted {name} ")) {
+        return Err(format!("the overhead bench did not run {name}").into());
+    }
+    let text = std::fs::read_to_string(&out_file)
+        .map_err(|e| format!("callgrind wrote nothing for {name}: {e}"))?;
+    let total = callgrind_total(&text)
+        .ok_or_else(|| format!("no `totals:` line in {}", out_file.display()))?;
+    if total == 0 {
+        return Err(format!(
+            "callgrind counted nothing for {name}: is `callgrind_round` still the bench's \
+             counted function?"
+        )
+        .into());
+    }
+    Ok(total)
+}
+
+/// The `totals:` (or older `summary:`) line of one callgrind output.
+fn callgrind_total(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Builds the overhead bench (bench profile) and returns its executable.
+fn overhead_bench_executable() -> Result<PathBuf> {
+    let out = crate::stage::output(
+        Command::new(cargo_bin())
+            // The criterion stage's selection and features, so nothing is built twice.
+            .args([
+                "bench",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--all-features",
+                "--bench",
+                "overhead",
+                "--no-run",
+                "--message-format=json",
+            ])
+            .current_dir(root()),
+    )?;
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "overhead")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo built no `overhead` bench executable".into())
 }
 
 /// Runs a command, echoing its stdout and keeping every `figure` line it prints.
@@ -131,5 +240,13 @@ mod tests {
         );
         assert_eq!(parse_figure("figure authnz target: met"), None);
         assert_eq!(parse_figure("Benchmarking x"), None);
+    }
+
+    #[test]
+    fn callgrind_totals_parse() {
+        let part = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfn=x\n0 5\ntotals: 6005\n";
+        assert_eq!(super::callgrind_total(part), Some(6005));
+        assert_eq!(super::callgrind_total("summary: 12\n"), Some(12));
+        assert_eq!(super::callgrind_total("events: Ir\n"), None);
     }
 }

@@ -1,5 +1,5 @@
-//! `cargo xtask ci`: `test`, then documentation with warnings denied, packaging of each
-//! published crate, and the tidy checks.
+//! `cargo xtask ci`: `test`, then documentation with warnings denied, packaging (with
+//! verification) of each published crate, and the tidy checks.
 
 use crate::Result;
 use crate::stage::{cargo, stage};
@@ -22,8 +22,12 @@ pub(crate) fn run() -> Result {
             .current_dir(crate::stage::root());
         crate::stage::run(&mut cmd)
     })?;
+    // Packages and verifies every published crate: each tarball is unpacked and built on
+    // its own, against the others through a local registry, so a file missing from
+    // `include` or a feature that only the workspace turned on fails here rather than at
+    // release time. (`--workspace` would package the `publish = false` members too.)
     stage("package", || {
-        let mut args = vec!["package", "--no-verify", "--allow-dirty"];
+        let mut args = vec!["package", "--allow-dirty"];
         for krate in PUBLISHED {
             args.extend(["-p", krate]);
         }

@@ -194,12 +194,12 @@ fn collect(dir: &Path, out: &mut BTreeMap<String, f64>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.file_name().is_some_and(|n| n == "new") {
-            let id = std::fs::read_to_string(path.join("benchmark.json"))
-                .ok()
-                .and_then(|b| json_string(&b, "full_id"));
-            let mean = std::fs::read_to_string(path.join("estimates.json"))
-                .ok()
-                .and_then(|e| json_number_after(&e, "\"mean\"", "\"point_estimate\":"));
+            let read = |name: &str| -> Option<serde_json::Value> {
+                let text = std::fs::read_to_string(path.join(name)).ok()?;
+                serde_json::from_str(&text).ok()
+            };
+            let id = read("benchmark.json").as_ref().and_then(full_id);
+            let mean = read("estimates.json").as_ref().and_then(mean_estimate);
             if let (Some(id), Some(mean)) = (id, mean) {
                 out.insert(id, mean);
             }
@@ -209,22 +209,14 @@ fn collect(dir: &Path, out: &mut BTreeMap<String, f64>) {
     }
 }
 
-/// The string value of `"key":"..."` (criterion writes compact JSON with plain ids).
-fn json_string(text: &str, key: &str) -> Option<String> {
-    let start = text.find(&format!("\"{key}\":\""))? + key.len() + 4;
-    let end = text[start..].find('"')? + start;
-    Some(text[start..end].to_owned())
+/// The benchmark's id from criterion's `benchmark.json`.
+fn full_id(benchmark: &serde_json::Value) -> Option<String> {
+    benchmark["full_id"].as_str().map(str::to_owned)
 }
 
-/// The number after `field` that follows `anchor`.
-fn json_number_after(text: &str, anchor: &str, field: &str) -> Option<f64> {
-    let from = text.find(anchor)?;
-    let at = text[from..].find(field)? + from + field.len();
-    let rest = &text[at..];
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+')))
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
+/// The mean's point estimate (ns) from criterion's `estimates.json`.
+fn mean_estimate(estimates: &serde_json::Value) -> Option<f64> {
+    estimates["mean"]["point_estimate"].as_f64()
 }
 
 fn recorded_figures() -> BTreeMap<(String, String), (f64, String)> {
@@ -410,10 +402,11 @@ pub(crate) fn write(quick: bool) -> Result {
                 || matches!(&r.theirs, Some((_, Src::Figure(a, n))) if a == area && n == name)
         })
     };
+    callgrind_section(&figures, &mut md)?;
     let extra: Vec<_> = figures
         .recorded
         .iter()
-        .filter(|((area, name), _)| !used(area, name))
+        .filter(|((area, name), _)| area != "callgrind" && !used(area, name))
         .collect();
     if !extra.is_empty() {
         writeln!(md)?;
@@ -432,75 +425,197 @@ pub(crate) fn write(quick: bool) -> Result {
     let docs = root().join("docs");
     std::fs::create_dir_all(&docs)?;
     std::fs::write(docs.join("performance.md"), md)?;
-    std::fs::write(docs.join("performance.svg"), svg(&chart))?;
+    std::fs::write(docs.join("performance.svg"), svg(&chart)?)?;
     println!("wrote docs/performance.md and docs/performance.svg");
     Ok(())
 }
 
+/// The most the authenticator's own work may add, as a share of the unauthenticated
+/// request's client instructions: token headers 2 %, Kalliope's digest 3 %.
+fn instruction_goal(scheme: &str) -> Option<f64> {
+    match scheme {
+        "kalliope" => Some(0.03),
+        "wazo" | "sipgate" => Some(0.02),
+        _ => None,
+    }
+}
+
+/// The callgrind table: client instructions per request for the three variants, the share
+/// the authenticator adds, and the wall-clock ratios at concurrency 64 beside them.
+fn callgrind_section(figures: &Figures, md: &mut String) -> Result {
+    let count = |name: &str| {
+        figures
+            .recorded
+            .get(&("callgrind".to_owned(), name.to_owned()))
+            .map(|(v, _)| *v)
+    };
+    let wall = |name: &str| {
+        figures
+            .recorded
+            .get(&("overhead".to_owned(), name.to_owned()))
+            .map_or_else(|| "not measured".to_owned(), |(v, _)| format!("{v:.3}x"))
+    };
+    let mut lines = Vec::new();
+    for scheme in OVERHEAD_SCHEMES.iter().chain(&["passthrough"]) {
+        for transport in ["reqwest", "middleware", "tower"] {
+            let key = |variant: &str| format!("{scheme}/{transport}/{variant}");
+            let (Some(plain), Some(preset), Some(auth)) = (
+                count(&key("plain")),
+                count(&key("preset")),
+                count(&key("auth")),
+            ) else {
+                continue;
+            };
+            if plain <= 0.0 {
+                continue;
+            }
+            let added = (auth - plain) / plain;
+            let own = (auth - preset) / plain;
+            let goal = instruction_goal(scheme).map_or_else(
+                || "reported".to_owned(),
+                |max| {
+                    format!(
+                        "≤ {:.0} % {}",
+                        max * 100.0,
+                        if own <= max { "✔ met" } else { "✘ missed" }
+                    )
+                },
+            );
+            lines.push(format!(
+                "| {scheme} | {transport} | {plain:.0} | {preset:.0} | {auth:.0} | {:+.2} % | \
+                 {:+.2} % | {goal} | {} | {} |",
+                added * 100.0,
+                own * 100.0,
+                wall(&format!("{scheme}/{transport}/c64/ratio")),
+                wall(&format!("{scheme}/{transport}/c64/ratio_preset")),
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(md)?;
+    writeln!(md, "## Client instructions per request (callgrind)")?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "Instructions the client executes per request, counted by `valgrind --tool=callgrind` \
+         over sequential requests on one thread after a warm-up (connection open, credential \
+         cached). Only the bench's `callgrind_round` function is counted (`--collect-atstart=no \
+         --toggle-collect`), and the server runs in a child process that valgrind does not \
+         follow, so these are the client's instructions alone and do not drift with the \
+         machine's load. *Unauthenticated* sends the bare request, *preset* the same request \
+         with the credential header already set (the cost of carrying the header), \
+         *authenticated* goes through the authenticator. The goal is judged on the \
+         authenticator's own work, (authenticated − preset) / unauthenticated; the total \
+         added, (authenticated − unauthenticated) / unauthenticated, stands beside it. The \
+         wall-clock columns are the concurrency-64 medians of the table above, as measured \
+         (client and server together)."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "| scheme | transport | unauthenticated | preset | authenticated | total added | \
+         authenticator's own work | goal (own work) | wall clock c64 auth / unauth | \
+         wall clock c64 auth / preset |"
+    )?;
+    writeln!(
+        md,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )?;
+    for line in lines {
+        writeln!(md, "{line}")?;
+    }
+    Ok(())
+}
+
 /// A horizontal bar per goal row: the bar is the measured ratio, the tick the goal.
-fn svg(bars: &[(String, f64, f64, bool)]) -> String {
-    let row_h = 34.0;
-    let label_w = 470.0;
-    let plot_w = 360.0;
-    let height = 50.0 + row_h * bars.len() as f64;
+fn svg(bars: &[(String, f64, f64, bool)]) -> Result<String> {
+    use plotters::prelude::*;
+
+    let rows = bars.len().max(1);
+    let height = 90 + 34 * u32::try_from(rows).unwrap_or(u32::MAX / 64);
     let max = bars
         .iter()
         .map(|(_, r, g, _)| r.max(*g))
         .fold(1.0_f64, f64::max)
-        * 1.1;
+        * 1.15;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="sans-serif" font-size="12">"#,
-        w = label_w + plot_w + 120.0
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="10" y="20" font-size="14" font-weight="bold">Ratios measured by cargo xtask bench (bar: measured, tick: goal)</text>"#
-    );
-    for (i, (what, ratio, goal, faster)) in bars.iter().enumerate() {
-        let y = 40.0 + row_h * i as f64;
-        let ok = if *faster {
-            ratio >= goal
-        } else {
-            ratio <= goal
+    {
+        let root = SVGBackend::with_string(&mut out, (950, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Ratios measured by cargo xtask bench (bar: measured, tick: goal)",
+                ("sans-serif", 15),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(470)
+            .build_cartesian_2d(0.0..max, (0..rows).into_segmented())?;
+        let label = |at: &SegmentValue<usize>| match at {
+            SegmentValue::CenterOf(i) => bars
+                .get(*i)
+                .map(|(what, ..)| what.replace('`', "").chars().take(70).collect())
+                .unwrap_or_default(),
+            _ => String::new(),
         };
-        let colour = if ok { "#2e7d32" } else { "#c62828" };
-        let label: String = what.replace('`', "").chars().take(70).collect();
-        let _ = writeln!(
-            out,
-            r#"<text x="10" y="{ty}">{}</text>"#,
-            escape(&label),
-            ty = y + 16.0
-        );
-        let bar_w = plot_w * ratio / max;
-        let _ = writeln!(
-            out,
-            r#"<rect x="{label_w}" y="{y}" width="{bar_w:.1}" height="22" fill="{colour}"/>"#
-        );
-        let gx = label_w + plot_w * goal / max;
-        let _ = writeln!(
-            out,
-            r#"<line x1="{gx:.1}" y1="{y0}" x2="{gx:.1}" y2="{y1}" stroke="black" stroke-width="2"/>"#,
-            y0 = y - 3.0,
-            y1 = y + 25.0
-        );
-        let suffix = if *faster { "x faster" } else { "x" };
-        let _ = writeln!(
-            out,
-            r#"<text x="{tx:.1}" y="{ty}">{ratio:.2}{suffix}</text>"#,
-            tx = label_w + bar_w.max(gx - label_w) + 8.0,
-            ty = y + 16.0
-        );
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(rows)
+            .y_label_formatter(&label)
+            .x_desc("ratio")
+            .draw()?;
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .map(|(i, (_, ratio, goal, faster))| {
+                    let ok = if *faster {
+                        ratio >= goal
+                    } else {
+                        ratio <= goal
+                    };
+                    let colour = if ok {
+                        RGBColor(0x2e, 0x7d, 0x32)
+                    } else {
+                        RGBColor(0xc6, 0x28, 0x28)
+                    };
+                    let mut bar = Rectangle::new(
+                        [
+                            (0.0, SegmentValue::Exact(i)),
+                            (*ratio, SegmentValue::Exact(i + 1)),
+                        ],
+                        colour.filled(),
+                    );
+                    bar.set_margin(5, 5, 0, 0);
+                    bar
+                }),
+        )?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, _, goal, _))| {
+            PathElement::new(
+                vec![
+                    (*goal, SegmentValue::Exact(i)),
+                    (*goal, SegmentValue::Exact(i + 1)),
+                ],
+                BLACK.stroke_width(2),
+            )
+        }))?;
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .map(|(i, (_, ratio, goal, faster))| {
+                    let suffix = if *faster { "x faster" } else { "x" };
+                    Text::new(
+                        format!(" {ratio:.2}{suffix}"),
+                        (ratio.max(*goal), SegmentValue::CenterOf(i)),
+                        ("sans-serif", 12),
+                    )
+                }),
+        )?;
+        root.present()?;
     }
-    out.push_str("</svg>\n");
-    out
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -509,13 +624,63 @@ mod tests {
 
     #[test]
     fn reads_criterion_json() {
-        let estimates = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":3.0},"point_estimate":2.5e2,"standard_error":0.1},"median":{"point_estimate":9.0}}"#;
-        assert_eq!(
-            json_number_after(estimates, "\"mean\"", "\"point_estimate\":"),
-            Some(250.0)
+        let estimates = serde_json::from_str(
+            r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":3.0},"point_estimate":2.5e2,"standard_error":0.1},"median":{"point_estimate":9.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(mean_estimate(&estimates), Some(250.0));
+        let bench = serde_json::from_str(
+            r#"{"group_id":"g","function_id":"f","value_str":null,"throughput":null,"full_id":"g/f \"q\"","directory_name":"g/f"}"#,
+        )
+        .unwrap();
+        assert_eq!(full_id(&bench).as_deref(), Some("g/f \"q\""));
+        assert_eq!(full_id(&serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn callgrind_table_judges_the_authenticators_own_work() {
+        let mut recorded = BTreeMap::new();
+        for (name, value) in [
+            ("wazo/tower/plain", 1000.0),
+            ("wazo/tower/preset", 1010.0),
+            ("wazo/tower/auth", 1025.0),
+            ("kalliope/reqwest/plain", 1000.0),
+            ("kalliope/reqwest/preset", 1010.0),
+            ("kalliope/reqwest/auth", 1050.0),
+        ] {
+            recorded.insert(
+                ("callgrind".to_owned(), name.to_owned()),
+                (value, "instructions/request".to_owned()),
+            );
+        }
+        recorded.insert(
+            ("overhead".to_owned(), "wazo/tower/c64/ratio".to_owned()),
+            (1.036, "x".to_owned()),
         );
-        let bench = r#"{"group_id":"g","function_id":"f","value_str":null,"throughput":null,"full_id":"g/f","directory_name":"g/f"}"#;
-        assert_eq!(json_string(bench, "full_id").as_deref(), Some("g/f"));
+        let figures = Figures {
+            criterion: BTreeMap::new(),
+            recorded,
+        };
+        let mut md = String::new();
+        callgrind_section(&figures, &mut md).unwrap();
+        let wazo = md
+            .lines()
+            .find(|l| l.starts_with("| wazo | tower |"))
+            .unwrap();
+        assert!(wazo.contains("| +2.50 % | +1.50 % | ≤ 2 % ✔ met | 1.036x | not measured |"));
+        let kalliope = md
+            .lines()
+            .find(|l| l.starts_with("| kalliope | reqwest |"))
+            .unwrap();
+        assert!(kalliope.contains("| +5.00 % | +4.00 % | ≤ 3 % ✘ missed |"));
+        // Nothing measured, no section.
+        let empty = Figures {
+            criterion: BTreeMap::new(),
+            recorded: BTreeMap::new(),
+        };
+        let mut md = String::new();
+        callgrind_section(&empty, &mut md).unwrap();
+        assert!(md.is_empty());
     }
 
     #[test]
@@ -523,9 +688,11 @@ mod tests {
         let text = svg(&[
             ("a < b".to_owned(), 30.0, 25.0, true),
             ("c".to_owned(), 1.02, 1.05, false),
-        ]);
+        ])
+        .unwrap();
         assert!(text.starts_with("<svg"));
         assert!(text.contains("a &lt; b"));
+        assert!(text.contains("30.00x faster"));
         assert!(text.trim_end().ends_with("</svg>"));
     }
 }

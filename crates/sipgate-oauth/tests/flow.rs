@@ -1,5 +1,7 @@
 //! The whole login against the in-process sipgate mock: listener, scripted browser, code
-//! exchange, account call, refresh with rotation, and the failure paths of the flow.
+//! exchange, account call, refresh with rotation, and the failure paths of the flow. The
+//! scenarios in `common::scenarios` run here against the mock and in `interop.rs` against
+//! the real OAuth server.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on setup failure too
 
 use std::sync::Arc;
@@ -14,7 +16,8 @@ use sipgate_oauth::{
 use url::Url;
 
 mod common;
-use common::{agent, browser};
+use common::server::Server;
+use common::{agent, browser, scenarios};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -152,67 +155,6 @@ async fn client_secret_basic() {
 }
 
 #[tokio::test]
-async fn access_denied_is_reported_after_the_state_check() {
-    let mock = MockServer::start(SipgateMock::new());
-    let client = OAuthClient::new(config(&mock)).unwrap();
-    let (open, mut pages) = browser(|url| {
-        url.query_pairs_mut().append_pair("login_hint", "deny");
-    });
-    let err = client.login(&open, LONG).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::AuthorizationDenied { error, .. } if error == "access_denied"),
-        "{err}"
-    );
-    let (status, page) = pages.recv().await.unwrap();
-    assert_eq!(status, 400);
-    assert!(page.contains("Login failed"));
-    assert!(page.contains("access_denied"));
-}
-
-#[tokio::test]
-async fn wrong_state_fails_the_login() {
-    let mock = MockServer::start(SipgateMock::new());
-    let client = OAuthClient::new(config(&mock)).unwrap();
-    let (open, mut pages) = browser(|url| {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if k == "state" { "forged".into() } else { v };
-                (k.into_owned(), v.into_owned())
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    });
-    assert!(matches!(
-        client.login(&open, LONG).await,
-        Err(Error::StateMismatch)
-    ));
-    assert_eq!(pages.recv().await.unwrap().0, 400);
-    assert_eq!(mock.count("/token"), 0);
-}
-
-#[tokio::test]
-async fn unregistered_redirect_times_out_with_a_hint() {
-    let mock = MockServer::start(SipgateMock::new());
-    let config = config(&mock)
-        .with_redirect_uri("http://127.0.0.1:0/not-registered")
-        .unwrap();
-    let client = OAuthClient::new(config).unwrap();
-    let (open, mut pages) = browser(|_| {});
-    let err = client
-        .login(&open, Duration::from_secs(3))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Timeout(m) if m.contains("redirect_uri")),
-        "{err}"
-    );
-    let (status, page) = pages.recv().await.unwrap();
-    assert_eq!(status, 400);
-    assert!(page.contains("invalid parameter: redirect_uri"));
-}
-
-#[tokio::test]
 async fn listener_serves_only_its_path_and_one_callback() {
     let mock = MockServer::start(SipgateMock::new());
     let client = OAuthClient::new(config(&mock)).unwrap();
@@ -240,28 +182,6 @@ async fn listener_serves_only_its_path_and_one_callback() {
     let callback = listener.wait_for(&request).await.unwrap();
     poke.await.unwrap();
     client.exchange_code(request, callback).await.unwrap();
-}
-
-#[tokio::test]
-async fn expired_code_is_an_invalid_grant() {
-    let handle = SipgateMock::new();
-    let mock = MockServer::start(handle.clone());
-    let client = OAuthClient::new(config(&mock)).unwrap();
-    let listener = sipgate_oauth::LoopbackListener::bind(&client.config().redirect_uri)
-        .await
-        .unwrap()
-        .with_timeout(LONG);
-    let request = client
-        .authorization_request_for(listener.redirect_uri())
-        .unwrap();
-    let url = request.url().clone();
-    tokio::spawn(async move { agent().get(url).send().await });
-    let callback = listener.wait_for(&request).await.unwrap();
-    handle.expire_codes();
-    assert!(matches!(
-        client.exchange_code(request, callback).await,
-        Err(Error::InvalidGrant { .. })
-    ));
 }
 
 #[tokio::test]
@@ -403,4 +323,33 @@ async fn login_prints_the_url_when_no_browser_opens() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
+}
+
+#[tokio::test]
+async fn access_denied() {
+    scenarios::access_denied(&Server::mock(SipgateMock::new())).await;
+}
+
+#[tokio::test]
+async fn wrong_state_is_refused_before_any_token_request() {
+    scenarios::wrong_state_is_refused_before_any_token_request(&Server::mock(SipgateMock::new()))
+        .await;
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uri_never_reaches_the_listener() {
+    scenarios::unregistered_redirect_uri_never_reaches_the_listener(&Server::mock(
+        SipgateMock::new(),
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn expired_code_is_refused() {
+    scenarios::expired_code_is_refused(&Server::mock(SipgateMock::new())).await;
+}
+
+#[tokio::test]
+async fn revocation_ends_the_grant() {
+    scenarios::revocation_ends_the_grant(&Server::mock(SipgateMock::new())).await;
 }

@@ -2,6 +2,8 @@
 //! with `OAUTH_ISSUER` set): the whole flow through the real loopback listener with a
 //! cookie-keeping HTTP client as the browser, PKCE, both client authentication methods,
 //! refresh rotation, the error redirects, code expiry, and single-flight refresh under load.
+//! The scenarios in `common::scenarios` run here against the real server and in `flow.rs`
+//! against the mock.
 //!
 //! Run by hand: start the server as `xtask/src/protocols/sipgate.rs` does, then
 //! `OAUTH_ISSUER=http://127.0.0.1:<port> cargo test -p sipgate-oauth --test interop --
@@ -15,15 +17,14 @@ use sipgate_oauth::{
     BearerAuthExt as _, ClientAuth, Config, Error, LoopbackListener, MemoryStore, OAuthClient,
     TokenSet, TokenStore, account, bearer_auth_from_login,
 };
-use url::Url;
 
 mod common;
-use common::{agent, browser};
+use common::server::Server;
+use common::{agent, browser, scenarios};
 
 const LONG: Duration = Duration::from_secs(60);
-/// The server's lifetimes as xtask starts it (`ACCESS_TOKEN_TTL`, `AUTH_CODE_TTL`).
-const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(4);
-const AUTH_CODE_TTL: Duration = Duration::from_secs(10);
+/// The server's access-token lifetime as xtask starts it (`ACCESS_TOKEN_TTL`).
+const ACCESS_TOKEN_TTL: Duration = common::server::REAL_ACCESS_TOKEN_TTL;
 
 const POST_CLIENT: (&str, &str) = ("sipgate-post", "post-secret-0123456789abcdef");
 const BASIC_CLIENT: (&str, &str) = ("sipgate-basic", "basic secret+/:%&=?#!");
@@ -51,21 +52,6 @@ fn config((id, secret): (&str, &str)) -> Config {
         .unwrap()
         .with_revocation_url(&format!("{issuer}/token/revocation"))
         .unwrap()
-}
-
-fn replace_param(url: &mut Url, name: &str, value: &str) {
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == name {
-                value.to_owned()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
 /// The server's log of token-endpoint requests.
@@ -196,75 +182,6 @@ async fn refresh_rotates_and_the_old_refresh_token_is_refused() {
     assert!(matches!(err, Error::InvalidGrant { .. }), "{err}");
 }
 
-#[tokio::test]
-#[ignore = "needs the real OAuth server; run by cargo xtask test"]
-async fn access_denied() {
-    let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
-    let (open, mut pages) = browser(|url| {
-        url.query_pairs_mut().append_pair("login_hint", "deny");
-    });
-    let err = client.login(&open, LONG).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::AuthorizationDenied { error, .. } if error == "access_denied"),
-        "{err}"
-    );
-    let (status, page) = pages.recv().await.unwrap();
-    assert_eq!(status, 400);
-    assert!(page.contains("Login failed"));
-}
-
-#[tokio::test]
-#[ignore = "needs the real OAuth server; run by cargo xtask test"]
-async fn wrong_state_is_refused_before_any_token_request() {
-    clear_token_log().await;
-    let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
-    let (open, mut pages) = browser(|url| replace_param(url, "state", "forged-state"));
-    let err = client.login(&open, LONG).await.unwrap_err();
-    assert!(matches!(err, Error::StateMismatch), "{err}");
-    assert_eq!(pages.recv().await.unwrap().0, 400);
-    assert!(token_log().await.is_empty());
-}
-
-#[tokio::test]
-#[ignore = "needs the real OAuth server; run by cargo xtask test"]
-async fn unregistered_redirect_uri_never_reaches_the_listener() {
-    let config = config(POST_CLIENT)
-        .with_redirect_uri("http://127.0.0.1:0/not-registered")
-        .unwrap();
-    let client = OAuthClient::new(config).unwrap();
-    let (open, mut pages) = browser(|_| {});
-    let err = client
-        .login(&open, Duration::from_secs(5))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Timeout(m) if m.contains("redirect_uri")),
-        "{err}"
-    );
-    let (status, page) = pages.recv().await.unwrap();
-    assert_eq!(status, 400);
-    assert!(page.contains("redirect_uri"), "{page}");
-}
-
-#[tokio::test]
-#[ignore = "needs the real OAuth server; run by cargo xtask test"]
-async fn expired_code_is_refused() {
-    let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
-    let listener = LoopbackListener::bind(&client.config().redirect_uri)
-        .await
-        .unwrap()
-        .with_timeout(LONG);
-    let request = client
-        .authorization_request_for(listener.redirect_uri())
-        .unwrap();
-    let url = request.url().clone();
-    tokio::spawn(async move { agent().get(url).send().await });
-    let callback = listener.wait_for(&request).await.unwrap();
-    tokio::time::sleep(AUTH_CODE_TTL + Duration::from_secs(2)).await;
-    let err = client.exchange_code(request, callback).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidGrant { .. }), "{err}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the real OAuth server; run by cargo xtask test"]
 async fn hundred_requests_across_an_expiry_cause_one_refresh() {
@@ -302,22 +219,6 @@ async fn hundred_requests_across_an_expiry_cause_one_refresh() {
 
 #[tokio::test]
 #[ignore = "needs the real OAuth server; run by cargo xtask test"]
-async fn revocation_ends_the_grant() {
-    let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
-    let tokens = login(&client).await;
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
-    auth.revoke().await.unwrap();
-    assert!(store.load().unwrap().is_none());
-    let err = client
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidGrant { .. }), "{err}");
-}
-
-#[tokio::test]
-#[ignore = "needs the real OAuth server; run by cargo xtask test"]
 async fn public_client_with_pkce_only() {
     clear_token_log().await;
     let issuer = issuer();
@@ -340,4 +241,34 @@ async fn public_client_with_pkce_only() {
         .refresh(tokens.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn access_denied() {
+    scenarios::access_denied(&Server::real()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn wrong_state_is_refused_before_any_token_request() {
+    scenarios::wrong_state_is_refused_before_any_token_request(&Server::real()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn unregistered_redirect_uri_never_reaches_the_listener() {
+    scenarios::unregistered_redirect_uri_never_reaches_the_listener(&Server::real()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn expired_code_is_refused() {
+    scenarios::expired_code_is_refused(&Server::real()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the real OAuth server; run by cargo xtask test"]
+async fn revocation_ends_the_grant() {
+    scenarios::revocation_ends_the_grant(&Server::real()).await;
 }

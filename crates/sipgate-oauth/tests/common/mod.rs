@@ -1,5 +1,9 @@
-//! The scripted browser shared by the flow tests (against the mock) and the interop tests
-//! (against the real OAuth server).
+//! What the flow tests (against the mock) and the interop tests (against the real OAuth
+//! server) share: the scripted browser, the [`server::Server`] a scenario runs against, and
+//! the scenarios written once ([`scenarios`]).
+
+pub(crate) mod scenarios;
+pub(crate) mod server;
 
 use std::time::Duration;
 

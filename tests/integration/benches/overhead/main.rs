@@ -10,10 +10,19 @@
 //! header preset, which separates the cost of carrying a credential on the wire (paid by
 //! the server as much as the client) from the work of the authenticator itself, and a
 //! pass-through authenticator (the `passthrough` scheme) measures each adapter on its own.
+//!
+//! For `cargo xtask bench`'s instruction counts the binary has a third mode: with
+//! `OVERHEAD_CALLGRIND=<scheme>/<transport>/<variant>:<n>` set it runs, on one thread, `n`
+//! sequential requests of that one variant inside [`callgrind_round`], which xtask's
+//! `valgrind --tool=callgrind --toggle-collect` counts (and nothing else), against a server
+//! in a child process (this binary again, with `OVERHEAD_SERVE=1`), so only the client's
+//! instructions are counted.
 
 #![allow(clippy::print_stdout)] // the figure lines are this binary's output
 
 use std::hint::black_box;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,17 +43,33 @@ mod schemes;
 
 const CONCURRENCY: [usize; 2] = [1, 64];
 
+/// Set to `<scheme>/<transport>/<variant>:<n>`: the callgrind mode (see the crate docs).
+const CALLGRIND_ENV: &str = "OVERHEAD_CALLGRIND";
+/// Set: serve the accept-everything mock and exit when stdin closes.
+const SERVE_ENV: &str = "OVERHEAD_SERVE";
+
 /// How the binary was started: `cargo test` runs benches once as a smoke test.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Test,
     Quick,
     Full,
+    /// `n` sequential requests of one variant, counted by callgrind.
+    Callgrind(u32),
+}
+
+/// The variant the callgrind mode runs, and how many requests.
+fn callgrind_target() -> Option<(String, u32)> {
+    let value = std::env::var(CALLGRIND_ENV).ok()?;
+    let (name, n) = value.rsplit_once(':')?;
+    Some((name.to_owned(), n.parse().ok()?))
 }
 
 fn mode() -> Mode {
     let args: Vec<String> = std::env::args().collect();
-    if !args.iter().any(|a| a == "--bench") {
+    if let Some((_, n)) = callgrind_target() {
+        Mode::Callgrind(n)
+    } else if !args.iter().any(|a| a == "--bench") {
         Mode::Test
     } else if args.iter().any(|a| a == "--quick") {
         Mode::Quick
@@ -112,6 +137,10 @@ fn measure<P, PF, A, AF>(
     A: Fn() -> AF,
     AF: Future<Output = ()> + Send + 'static,
 {
+    if let Mode::Callgrind(n) = mode() {
+        count_instructions(rt, scheme, pair, n);
+        return;
+    }
     let mut group = c.benchmark_group(format!("overhead/{scheme}"));
     group.measurement_time(Duration::from_secs(3));
     group.warm_up_time(Duration::from_secs(1));
@@ -133,6 +162,7 @@ fn measure<P, PF, A, AF>(
         // Enough rounds that the median ratio settles to within about a percent on a shared
         // two-core machine.
         Mode::Full => (151, 50),
+        Mode::Callgrind(_) => unreachable!("handled above"),
     };
     for n in CONCURRENCY {
         let batch = (batch / u32::try_from(n).unwrap_or(1).min(8)).max(1);
@@ -171,6 +201,107 @@ fn measure<P, PF, A, AF>(
     }
 }
 
+/// The only code callgrind counts: xtask runs the binary with `--collect-atstart=no
+/// --toggle-collect=*callgrind_round*`, so collection is on exactly while this frame is on
+/// the stack of the thread that entered it. Not generic, so it is one symbol.
+#[inline(never)]
+fn callgrind_round(work: &dyn Fn()) {
+    work();
+}
+
+/// Callgrind mode: for the one variant named in [`CALLGRIND_ENV`], warms the connection and
+/// the caches, then runs `n` sequential requests inside [`callgrind_round`]; every other
+/// variant is skipped.
+fn count_instructions<P, PF, A, AF>(
+    rt: &tokio::runtime::Runtime,
+    scheme: &str,
+    pair: &Pair<P, A>,
+    n: u32,
+) where
+    P: Fn(bool) -> PF,
+    PF: Future<Output = ()> + Send + 'static,
+    A: Fn() -> AF,
+    AF: Future<Output = ()> + Send + 'static,
+{
+    let plain_one = || (pair.plain)(false);
+    let preset_one = || (pair.plain)(true);
+    let target = callgrind_target().map(|(name, _)| name);
+    let run = |variant: &str, one: &dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()>>>| {
+        let name = format!("{scheme}/{}/{variant}", pair.transport);
+        if target.as_deref() != Some(name.as_str()) {
+            return;
+        }
+        rt.block_on(async {
+            for _ in 0..20 {
+                one().await;
+            }
+        });
+        println!("callgrind-counted {name} {n}");
+        callgrind_round(&|| {
+            rt.block_on(async {
+                for _ in 0..n {
+                    one().await;
+                }
+            });
+        });
+    };
+    run("plain", &|| Box::pin(plain_one()));
+    run("preset", &|| Box::pin(preset_one()));
+    run("auth", &|| Box::pin((pair.auth)()));
+}
+
+/// The accept-everything server in a child process (this binary, [`SERVE_ENV`] set), so a
+/// profiler of this process counts the client alone. Killed when dropped; it also exits
+/// when its stdin closes.
+struct ChildServer {
+    child: Child,
+    url: String,
+}
+
+impl ChildServer {
+    fn spawn() -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("own path"))
+            .env(SERVE_ENV, "1")
+            .env_remove(CALLGRIND_ENV)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the server process");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the server's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Accepts every request: the bench measures the client side, not a verifier.
+fn accept_all() -> MockServer {
+    let server = MockServer::start(|_: &MockRequest| MockResponse::text(200, "text/plain", "ok"));
+    server.set_recording(false);
+    server
+}
+
+/// [`SERVE_ENV`] mode: serve until stdin closes.
+fn serve() {
+    let server = accept_all();
+    println!("listening on {}", server.url());
+    std::io::stdout().flush().expect("stdout");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
 /// What a reqwest task needs, behind one shared handle.
 struct ReqwestCtx {
     client: reqwest::Client,
@@ -187,12 +318,12 @@ struct MiddlewareCtx {
 fn bench_scheme(
     c: &mut Criterion,
     rt: &tokio::runtime::Runtime,
-    server: &MockServer,
+    server_url: &str,
     scheme: &str,
     auth: &SharedAuthenticator,
     preset: &http::HeaderMap,
 ) {
-    let url: Arc<str> = format!("{}/bench", server.url()).into();
+    let url: Arc<str> = format!("{server_url}/bench").into();
     let uri: http::Uri = url.parse().expect("uri");
     let client = reqwest::Client::new();
 
@@ -297,14 +428,35 @@ fn bench_scheme(
 }
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    // Accepts every request: the bench measures the client side, not a verifier.
-    let server = MockServer::start(|_: &MockRequest| MockResponse::text(200, "text/plain", "ok"));
-    server.set_recording(false);
+    if std::env::var_os(SERVE_ENV).is_some() {
+        serve();
+        return;
+    }
+    let callgrind = matches!(mode(), Mode::Callgrind(_));
+    // Callgrind mode: one thread runs every client task inside `callgrind_round`, and the
+    // server is another process.
+    let rt = if callgrind {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("runtime");
+    let (_in_process, _child, server_url) = if callgrind {
+        let child = ChildServer::spawn();
+        let url = child.url.clone();
+        (None, Some(child), url)
+    } else {
+        let server = accept_all();
+        let url = server.url().to_owned();
+        (Some(server), None, url)
+    };
+    let mut c = if callgrind {
+        Criterion::default()
+    } else {
+        Criterion::default().configure_from_args()
+    };
     let (_peers, schemes) = rt.block_on(async { schemes::all() });
     for (scheme, auth) in &schemes {
         // Warm the cache so the figures are the cached path; the headers it wrote are the
@@ -312,7 +464,9 @@ fn main() {
         let (mut parts, ()) = http::Request::new(()).into_parts();
         rt.block_on(auth.authorize(&mut parts, None))
             .expect("warm the cache");
-        bench_scheme(&mut c, &rt, &server, scheme, auth, &parts.headers);
+        bench_scheme(&mut c, &rt, &server_url, scheme, auth, &parts.headers);
     }
-    c.final_summary();
+    if !callgrind {
+        c.final_summary();
+    }
 }
