@@ -3,8 +3,8 @@
 //! against real peers. Stops at the first failing stage.
 
 use crate::Result;
-use crate::fleet;
 use crate::ci::PUBLISHED;
+use crate::fleet;
 use crate::protocols;
 use crate::stage::{cargo, cargo_bin, stage};
 

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sipgate_oauth::{BearerAuth, Error, LoopbackListener, MemoryStore, OAuthClient, TokenStore};
+use sipgate_oauth::{
+    BearerAuthExt as _, Error, LoopbackListener, MemoryStore, OAuthClient, TokenStore,
+    bearer_auth_from_login,
+};
 use url::Url;
 
 use super::server::Server;
@@ -115,7 +118,7 @@ pub(crate) async fn revocation_ends_the_grant(server: &Server) {
     let client = OAuthClient::new(server.config()).unwrap();
     let tokens = login(&client).await;
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = BearerAuth::from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
     auth.revoke().await.unwrap();
     assert!(store.load().unwrap().is_none());
     let err = client
