@@ -18,9 +18,11 @@ pub(crate) fn open(ctx: &Ctx, what: &str) -> Result<Arc<dyn TokenStore>> {
         .or_else(|| ctx.profile.get(None, "store"))
         .unwrap_or_else(|| "file".to_owned());
     match kind.as_str() {
-        "file" => Ok(Arc::new(FileStore::new(
-            data_dir()?.join(format!("{name}.json")),
-        ))),
+        "file" => {
+            let dir = data_dir()?;
+            create_private_dir(&dir)?;
+            Ok(Arc::new(FileStore::new(dir.join(format!("{name}.json")))))
+        }
         #[cfg(feature = "keyring")]
         "keyring" => Ok(Arc::new(keyring_store::KeyringStore::new(&name)?)),
         #[cfg(not(feature = "keyring"))]
@@ -30,6 +32,22 @@ pub(crate) fn open(ctx: &Ctx, what: &str) -> Result<Arc<dyn TokenStore>> {
             Err(CliError::usage(format!("unknown store `{kind}`")).hint("use `file` or `keyring`"))
         }
     }
+}
+
+/// Creates the data directory, readable by its owner only where the platform allows.
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| {
+        CliError::usage(format!(
+            "the token directory {} cannot be created: {}",
+            dir.display(),
+            e.kind()
+        ))
+        .hint("set PBX_AUTH_DATA_DIR to a writable directory")
+    })
 }
 
 /// Where the store keeps its tokens, for messages.

@@ -681,7 +681,7 @@ async fn users(command: &UserCommand, client: &Client, ctx: &Ctx) -> Result<()> 
         }
         UserCommand::Update {
             identifier,
-            username,
+            new_username,
             firstname,
             lastname,
             purpose,
@@ -696,7 +696,7 @@ async fn users(command: &UserCommand, client: &Client, ctx: &Ctx) -> Result<()> 
                 .await
                 .map_err(|e| fail("user lookup", &e))?;
             let mut request = UserRequest::new();
-            if let Some(v) = username.clone().or(current.username) {
+            if let Some(v) = new_username.clone().or(current.username) {
                 request = request.username(v);
             }
             if let Some(v) = firstname.clone().or(current.firstname) {

@@ -261,7 +261,7 @@ pub(crate) enum UserCommand {
         identifier: String,
         /// New username.
         #[arg(long)]
-        username: Option<String>,
+        new_username: Option<String>,
         /// First name.
         #[arg(long)]
         firstname: Option<String>,
