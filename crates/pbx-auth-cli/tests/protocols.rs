@@ -6,6 +6,7 @@
 mod common;
 
 use std::io::{BufRead as _, BufReader};
+
 use std::process::Stdio;
 
 use common::*;
@@ -257,50 +258,6 @@ fn sipgate(home: &std::path::Path, url: &str) -> std::process::Command {
         .args(["--revocation-url", &format!("{url}/revoke")])
         .args(["--api-url", &format!("{url}/v2")]);
     cmd
-}
-
-/// A scripted browser: a cookie-keeping HTTP client following the URL through the login
-/// pages into the loopback listener.
-fn follow(url: &str) {
-    let url = url.to_owned();
-    std::thread::spawn(move || {
-        tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(async move {
-                let agent = reqwest::Client::builder()
-                    .cookie_store(true)
-                    .build()
-                    .unwrap();
-                let _ = agent.get(url).send().await;
-            });
-    });
-}
-
-/// Runs `sipgate login` with `BROWSER=true` (so nothing opens) and plays the browser with
-/// the URL the command prints.
-pub fn sipgate_login(mut cmd: std::process::Command) -> (std::process::Output, String) {
-    let mut child = cmd
-        .arg("login")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 {
-        seen.push_str(&line);
-        if line.starts_with("http") {
-            follow(line.trim());
-            break;
-        }
-        line.clear();
-    }
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    seen.push_str(&rest);
-    let out = child.wait_with_output().unwrap();
-    (out, seen)
 }
 
 #[test]

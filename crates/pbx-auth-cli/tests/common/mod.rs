@@ -1,7 +1,13 @@
 //! Running the `pbx-auth` binary as a process, with an environment of its own.
 
-#![allow(dead_code, unreachable_pub)] // Each test file uses a part.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::missing_panics_doc,
+    clippy::unwrap_used
+)] // Each test file uses a part; setup failures panic.
 
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,4 +98,48 @@ pub fn assert_no_secret(out: &Output, secrets: &[&str]) {
             stderr(out)
         );
     }
+}
+
+/// A scripted browser: a cookie-keeping HTTP client following the URL through the login
+/// pages into the loopback listener.
+pub fn follow(url: &str) {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let agent = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .build()
+                    .unwrap();
+                let _ = agent.get(url).send().await;
+            });
+    });
+}
+
+/// Runs `sipgate login` with `BROWSER=true` (so nothing opens) and plays the browser with
+/// the URL the command prints.
+pub fn sipgate_login(mut cmd: Command) -> (Output, String) {
+    let mut child = cmd
+        .arg("login")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.starts_with("http") {
+            follow(line.trim());
+            break;
+        }
+        line.clear();
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    seen.push_str(&rest);
+    let out = child.wait_with_output().unwrap();
+    (out, seen)
 }
