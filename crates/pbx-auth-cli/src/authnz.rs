@@ -59,7 +59,7 @@ expires=2099-01-01T00:00:00.000000 extra_info_json:=null"
 )]
 pub(crate) struct AuthnzArgs {
     /// authnzerver's URL, e.g. http://127.0.0.1:13431/.
-    #[arg(long, env = "PBX_AUTH_AUTHNZ_URL")]
+    #[arg(long, env = "PBX_AUTH_AUTHNZ_URL", hide_env_values = true)]
     url: Option<String>,
     /// File holding the shared Fernet key (else PBX_AUTH_AUTHNZ_KEY, else
     /// AUTHNZERVER_SECRET as the server reads it).

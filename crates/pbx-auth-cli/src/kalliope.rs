@@ -22,7 +22,12 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Args)]
 pub(crate) struct KalliopeArgs {
     /// The PBX's base URL, e.g. https://pbx.example.com.
-    #[arg(long, global = true, env = "PBX_AUTH_KALLIOPE_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PBX_AUTH_KALLIOPE_URL",
+        hide_env_values = true
+    )]
     url: Option<String>,
     /// Username (its password: PBX_AUTH_KALLIOPE_PASSWORD, --password-file or a prompt).
     #[arg(long, global = true, env = "PBX_AUTH_KALLIOPE_USERNAME")]
@@ -225,9 +230,14 @@ async fn command(args: &KalliopeArgs, ctx: &Ctx) -> Result<()> {
             .map_err(|e| fail("signing", &e))?;
             let value = auth.xauth().map_err(|e| fail("signing", &e))?;
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            // A connection string may carry `user:password@`: never print it.
+            let mut base = url::Url::parse(&login.url)
+                .map_err(|_| CliError::usage("the kalliope URL is not a URL"))?;
+            let _ = base.set_username("");
+            let _ = base.set_password(None);
             let url = format!(
                 "{}/{}",
-                login.url.trim_end_matches('/'),
+                base.as_str().trim_end_matches('/'),
                 path.trim_start_matches('/')
             );
             let curl_line = format!(

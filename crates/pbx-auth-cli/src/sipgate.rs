@@ -44,16 +44,36 @@ pub(crate) struct SipgateArgs {
     #[arg(long, global = true, env = "PBX_AUTH_SIPGATE_SCOPE")]
     scope: Option<String>,
     /// Authorization endpoint (default: sipgate's).
-    #[arg(long, global = true, env = "PBX_AUTH_SIPGATE_AUTH_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PBX_AUTH_SIPGATE_AUTH_URL",
+        hide_env_values = true
+    )]
     auth_url: Option<String>,
     /// Token endpoint (default: sipgate's).
-    #[arg(long, global = true, env = "PBX_AUTH_SIPGATE_TOKEN_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PBX_AUTH_SIPGATE_TOKEN_URL",
+        hide_env_values = true
+    )]
     token_url: Option<String>,
     /// Revocation endpoint (RFC 7009).
-    #[arg(long, global = true, env = "PBX_AUTH_SIPGATE_REVOCATION_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PBX_AUTH_SIPGATE_REVOCATION_URL",
+        hide_env_values = true
+    )]
     revocation_url: Option<String>,
     /// API base URL (default https://api.sipgate.com/v2).
-    #[arg(long, global = true, env = "PBX_AUTH_SIPGATE_API_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PBX_AUTH_SIPGATE_API_URL",
+        hide_env_values = true
+    )]
     api_url: Option<String>,
     #[command(subcommand)]
     command: SipgateCommand,

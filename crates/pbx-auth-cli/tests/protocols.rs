@@ -74,6 +74,14 @@ fn kalliope_sign_request_salt_verify() {
         "{curl}"
     );
 
+    // A connection string with `user:password@` never shows in the printed command line.
+    let with_credentials = server
+        .url()
+        .replace("http://", &format!("http://alice:{CANARY_PASSWORD}@"));
+    let out = run(kalliope(&home, &with_credentials).args(["sign", "--curl"]));
+    assert_code(&out, 0);
+    assert_no_secret(&out, &[CANARY_PASSWORD]);
+
     let salts_before = server.count("/rest/salt/default");
     let out =
         run(kalliope(&home, server.url()).args(["--json", "request", "GET", "/rest/account"]));

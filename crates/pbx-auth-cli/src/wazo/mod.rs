@@ -14,7 +14,7 @@ mod calls;
 #[derive(Debug, Args)]
 pub(crate) struct WazoArgs {
     /// wazo-auth's base URL, e.g. https://pbx.example.com/api/auth (version 0.1 is added).
-    #[arg(long, global = true, env = "PBX_AUTH_WAZO_URL")]
+    #[arg(long, global = true, env = "PBX_AUTH_WAZO_URL", hide_env_values = true)]
     pub(crate) url: Option<String>,
     /// Username for the run's token (its password: PBX_AUTH_WAZO_PASSWORD, --password-file
     /// or a prompt).
