@@ -110,16 +110,16 @@ pub(crate) fn demo(demo: &Demo) -> Result {
     let _ = std::fs::remove_dir_all(target_dir().join("tmp").join("cli-demo"));
 
     let (_kalliope, url) = demo.mock("kalliope", &[])?;
-    demo.step("pbx-auth kalliope sign, then a signed request (password from the environment)");
+    demo.step("a profile with the PBX's URL and user; the password from the environment");
+    let profile = format!("[profiles.default.kalliope]\nurl = \"{url}\"\nusername = \"admin\"\n");
+    print!("{profile}");
+    std::fs::create_dir_all(target_dir().join("tmp"))?;
+    std::fs::write(target_dir().join("tmp").join("cli-demo.toml"), profile)?;
+    demo.step("pbx-auth kalliope sign, then a signed request");
     let kalliope = || {
         let mut cmd = pbx_auth();
-        cmd.env("PBX_AUTH_KALLIOPE_PASSWORD", "admin").args([
-            "kalliope",
-            "--url",
-            &url,
-            "--username",
-            "admin",
-        ]);
+        cmd.env("PBX_AUTH_KALLIOPE_PASSWORD", "admin")
+            .arg("kalliope");
         cmd
     };
     show(kalliope().arg("sign"), None)?;
