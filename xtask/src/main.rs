@@ -2,7 +2,8 @@
 //!
 //! Commands: `test` (what CI runs), `demo` (every crate end to end against the mocks),
 //! `bench [--quick]`, `ci` (`test` plus docs, packaging and tidy checks), `e2e` (a real
-//! headless browser), `fleet` (the fleet stage of `test` alone), `tidy`.
+//! headless browser), `fleet` (the fleet stage of `test` alone), `interop [protocol...]`
+//! (only the interop stages), `man [dir]` (the `pbx-auth` man pages), `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -26,7 +27,22 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|tidy>";
+const USAGE: &str =
+    "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|interop [protocol...]|man [dir]|tidy>";
+
+/// `cargo xtask man [dir]`: builds `pbx-auth` and writes its man pages (default
+/// `target/man`).
+fn man(dir: Option<&str>) -> Result {
+    stage::cargo(&["build", "-p", "pbx-auth-cli"])?;
+    let dir = dir.map_or_else(|| stage::target_dir().join("man"), std::path::PathBuf::from);
+    stage::run(
+        std::process::Command::new(stage::target_dir().join("debug").join("pbx-auth"))
+            .arg("man")
+            .arg(&dir),
+    )?;
+    println!("man pages written to {}", dir.display());
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +53,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("e2e") => protocols::sipgate::e2e(),
         Some("fleet") => stage::stage("fleet", fleet::stage),
+        Some("interop") => test::interop(&args[1..]),
+        Some("man") => man(args.get(1).map(String::as_str)),
         Some("tidy") => stage::cargo(&["test", "-p", "xtask", "--", "tidy"]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");

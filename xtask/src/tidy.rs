@@ -29,14 +29,20 @@ fn tidy_published_crates_are_complete() {
             "{krate}: CHANGELOG.md lacks ## Unreleased"
         );
         assert!(dir.join("README.md").exists(), "{krate}: no README.md");
+        // A library's root is lib.rs; the command line's is main.rs, and its usage lives
+        // in its README and docs/cli.md rather than in examples.
+        let library = dir.join("src/lib.rs").exists();
+        let root_file = if library { "src/lib.rs" } else { "src/main.rs" };
         assert!(
-            read(&dir.join("src/lib.rs")).starts_with("#![doc = include_str!(\"../README.md\")]"),
-            "{krate}: lib.rs does not start with the README include"
+            read(&dir.join(root_file)).starts_with("#![doc = include_str!(\"../README.md\")]"),
+            "{krate}: {root_file} does not start with the README include"
         );
         assert!(
-            dir.join("examples")
-                .read_dir()
-                .is_ok_and(|mut d| d.next().is_some()),
+            !library
+                || dir
+                    .join("examples")
+                    .read_dir()
+                    .is_ok_and(|mut d| d.next().is_some()),
             "{krate}: no examples/"
         );
     }

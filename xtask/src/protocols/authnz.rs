@@ -109,7 +109,26 @@ pub(crate) fn interop() -> Result {
         .env("AUTHNZERVER_SECRET", &server.key)
         .env("AUTHNZERVER_ADMIN_EMAIL", &server.admin_email)
         .env("AUTHNZERVER_ADMIN_PASSWORD", &server.admin_password)
-        .current_dir(root()));
+        .current_dir(root()))
+    .and_then(|()| {
+        // The `pbx-auth` command line against the same server.
+        run(Command::new(cargo_bin())
+            .args([
+                "test",
+                "-p",
+                "pbx-auth-cli",
+                "--test",
+                "interop",
+                "--",
+                "--ignored",
+                "authnz",
+            ])
+            .env("AUTHNZERVER_URL", &server.url)
+            .env("AUTHNZERVER_SECRET", &server.key)
+            .env("AUTHNZERVER_ADMIN_EMAIL", &server.admin_email)
+            .env("AUTHNZERVER_ADMIN_PASSWORD", &server.admin_password)
+            .current_dir(root()))
+    });
     if result.is_err() {
         eprintln!("authnzerver log tail:\n{}", log_tail(&server.log));
     }

@@ -2,6 +2,7 @@
 //! side-by-side benchmark. One file per protocol so their owners do not collide.
 
 pub(crate) mod authnz;
+pub(crate) mod cli;
 pub(crate) mod kalliope;
 pub(crate) mod sipgate;
 pub(crate) mod wazo;
@@ -26,6 +27,7 @@ pub(crate) const DEMOS: &[(&str, DemoTask)] = &[
     ("wazo", wazo::demo),
     ("sipgate", sipgate::demo),
     ("authnz", authnz::demo),
+    ("cli", cli::demo),
 ];
 
 /// Side-by-side comparisons run by `cargo xtask bench` (the flag is `--quick`).

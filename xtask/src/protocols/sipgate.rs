@@ -68,11 +68,28 @@ fn run_ignored_tests(test: &str, issuer: &str, extra_env: &[(&str, &str)]) -> Re
 
 /// Interop against the real OAuth 2.0 server:
 /// `cargo test -p sipgate-oauth --all-features --test interop -- --ignored --test-threads=1`
-/// with `OAUTH_ISSUER` set.
+/// and `cargo test -p pbx-auth-cli --test interop -- --ignored sipgate`, with `OAUTH_ISSUER`
+/// set.
 pub(crate) fn interop() -> Result {
     let (_server, issuer) = start_oauth_server()?;
     println!("  - oidc-provider listening at {issuer}");
-    run_ignored_tests("interop", &issuer, &[])
+    run_ignored_tests("interop", &issuer, &[])?;
+    // The `pbx-auth` command line: login with the scripted browser, refresh with
+    // rotation, request, logout.
+    run(Command::new(cargo_bin())
+        .args([
+            "test",
+            "-p",
+            "pbx-auth-cli",
+            "--test",
+            "interop",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+            "sipgate",
+        ])
+        .current_dir(root())
+        .env("OAUTH_ISSUER", &issuer))
 }
 
 /// The end-to-end demo against the mock: the `oauth` example logs in with a scripted
