@@ -12,7 +12,8 @@ use pbx_auth_core::ErrorKind;
 use pbx_auth_core::adapters::reqwest::execute;
 use serde_json::json;
 use sipgate_oauth::{
-    BearerAuth, Config, Error, OAuthClient, PersonalAccessToken, TokenHttpClient, TokenStore,
+    BearerAuth, BearerAuthExt as _, Config, Error, OAuthClient, PersonalAccessToken,
+    TokenHttpClient, TokenStore, bearer_auth, bearer_auth_from_login,
 };
 
 use crate::Ctx;
@@ -247,7 +248,7 @@ fn stored_auth(client: OAuthClient, store: Arc<dyn TokenStore>) -> Result<Bearer
             CliError::usage("not logged in to sipgate").hint("run `pbx-auth sipgate login` first")
         );
     }
-    BearerAuth::new(client, store).map_err(|e| fail("token store", &e))
+    bearer_auth(client, store).map_err(|e| fail("token store", &e))
 }
 
 /// A spinner on standard error while the browser is out, only on a terminal.
@@ -319,7 +320,7 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
                 .expires_at
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map(|d| d.as_secs());
-            BearerAuth::from_login(client, Arc::clone(&store), &tokens)
+            bearer_auth_from_login(client, Arc::clone(&store), &tokens)
                 .map_err(|e| fail("token store", &e))?;
             let where_ = store::describe(ctx, "sipgate");
             out.done(

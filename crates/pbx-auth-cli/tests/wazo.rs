@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::process::Output;
 
 use common::*;
-use pbx_mock::wazo::WazoAuth;
+use pbx_mock::wazo::WazoMock;
 use pbx_mock::{Fault, FaultRule, MockRequest, MockServer};
 use wazo_auth_client::api::groups::GroupRequest;
 use wazo_auth_client::api::ldap_config::LdapConfigRequest;
@@ -37,8 +37,8 @@ struct Ids {
 
 type Fut = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-fn server() -> (MockServer, WazoAuth) {
-    let wazo = WazoAuth::new().with_user(ADMIN, CANARY_PASSWORD);
+fn server() -> (MockServer, WazoMock) {
+    let wazo = WazoMock::new().with_user(ADMIN, CANARY_PASSWORD);
     (MockServer::start(wazo.clone()), wazo)
 }
 
