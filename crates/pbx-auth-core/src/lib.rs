@@ -6,6 +6,7 @@ mod envelope;
 mod error;
 mod signer;
 mod token;
+mod transport;
 
 pub mod adapters;
 pub mod clock;
@@ -23,3 +24,4 @@ pub use nonce::{NonceSource, OsNonce};
 pub use secret::{AccessToken, KeyMaterial, Password, RefreshToken};
 pub use signer::{HeaderToken, RequestSigner, SignContext};
 pub use token::{Issued, TokenSource};
+pub use transport::TransportError;
