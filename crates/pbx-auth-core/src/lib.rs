@@ -8,6 +8,7 @@ mod refusal;
 mod renewer;
 mod signer;
 mod token;
+mod transport;
 
 pub mod adapters;
 pub mod clock;
@@ -31,3 +32,4 @@ pub use renewer::{RenewerHandle, TokenRenewer};
 pub use secret::{AccessToken, KeyMaterial, Password, RefreshToken};
 pub use signer::{HeaderToken, RequestSigner, SignContext};
 pub use token::{Issued, TokenSource};
+pub use transport::TransportError;
