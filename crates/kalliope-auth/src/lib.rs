@@ -20,6 +20,6 @@ pub use conn::{ConnectionInfo, parse_connection_string};
 pub use credentials::{Credentials, DEFAULT_DOMAIN, SigningKey};
 pub use error::{Error, TransportError};
 pub use nonce::ThreadNonce;
-pub use salt::{PBX_ADMIN_SCOPE, SaltSource, parse_salt};
+pub use salt::{MAX_SALT_REPLY_BYTES, PBX_ADMIN_SCOPE, SaltSource, parse_salt};
 pub use session::{Body, Session, SessionBuilder};
 pub use signer::{HEADER_NAME, NONCE_BYTES, NONCE_MAX, NONCE_MIN, XAuthSigner, is_valid_nonce};

@@ -10,6 +10,7 @@ mod token;
 pub mod adapters;
 pub mod clock;
 pub mod nonce;
+pub mod redact;
 pub mod secret;
 
 pub use authenticator::{

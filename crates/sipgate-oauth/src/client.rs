@@ -392,6 +392,10 @@ fn token_set(
 }
 
 fn oauth_error(error: String, description: Option<String>) -> Error {
+    // The server's words, but a server may echo the request: keep them short, printable
+    // and without anything credential-shaped.
+    let error = crate::callback::printable(&error);
+    let description = description.as_deref().map(crate::callback::printable);
     match error.as_str() {
         "invalid_grant" => Error::InvalidGrant { description },
         "invalid_client" | "unauthorized_client" => Error::InvalidClient { error, description },

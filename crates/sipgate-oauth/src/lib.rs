@@ -13,7 +13,7 @@ mod login;
 mod pat;
 mod store;
 
-pub use account::{Account, account};
+pub use account::{Account, MAX_ACCOUNT_RESPONSE_BYTES, account};
 pub use bearer::{BearerAuth, RefreshingSource};
 #[cfg(feature = "system-browser")]
 pub use browser::SystemBrowser;
@@ -25,9 +25,9 @@ pub use config::{
     DEFAULT_TEST_API_ENDPOINT, LOGIN_BASE,
 };
 pub use error::Error;
-pub use http_client::{TokenHttpClient, TokenHttpError};
+pub use http_client::{MAX_TOKEN_RESPONSE_BYTES, TokenHttpClient, TokenHttpError};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;
-pub use store::{FileStore, MemoryStore, TokenStore};
+pub use store::{FileStore, MAX_TOKEN_FILE_BYTES, MemoryStore, TokenStore};
 
 pub use pbx_auth_core::{AccessToken, RefreshToken};

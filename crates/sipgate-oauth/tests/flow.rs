@@ -168,26 +168,48 @@ async fn access_denied_is_reported_after_the_state_check() {
     assert!(page.contains("access_denied"));
 }
 
+// Issue 13, item 4: a request with a wrong `state` used to end the login (any local
+// program or web page could abort every login). Now it is answered and ignored, and the
+// real redirect that follows still completes the login.
 #[tokio::test]
-async fn wrong_state_fails_the_login() {
+async fn wrong_state_is_ignored_and_the_login_goes_on() {
     let mock = MockServer::start(SipgateMock::new());
     let client = OAuthClient::new(config(&mock)).unwrap();
-    let (open, mut pages) = browser(|url| {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if k == "state" { "forged".into() } else { v };
-                (k.into_owned(), v.into_owned())
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    });
-    assert!(matches!(
-        client.login(&open, LONG).await,
-        Err(Error::StateMismatch)
-    ));
-    assert_eq!(pages.recv().await.unwrap().0, 400);
-    assert_eq!(mock.count("/token"), 0);
+    let (tx, mut pages) = tokio::sync::mpsc::unbounded_channel();
+    let open = move |url: &Url| {
+        let url = url.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let redirect = url
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| Url::parse(&v).unwrap())
+                .unwrap();
+            for query in [
+                "code=forged-code&state=forged",
+                "error=access_denied",
+                "code=x",
+                "state=forged&state=forged&code=x",
+            ] {
+                let mut forged = redirect.clone();
+                forged.set_query(Some(query));
+                let response = agent().get(forged).send().await.expect("the page loads");
+                let _ = tx.send((response.status().as_u16(), response.text().await.unwrap()));
+            }
+            let response = agent().get(url).send().await.expect("the page loads");
+            let _ = tx.send((response.status().as_u16(), response.text().await.unwrap()));
+        });
+        Ok::<(), String>(())
+    };
+    let tokens = client.login(&open, LONG).await.unwrap();
+    assert!(tokens.refresh_token.is_some());
+    for _ in 0..4 {
+        let (status, page) = pages.recv().await.unwrap();
+        assert_eq!(status, 400);
+        assert!(page.contains("Not this login"), "{page}");
+    }
+    assert_eq!(pages.recv().await.unwrap().0, 200);
+    assert_eq!(mock.count("/token"), 1);
 }
 
 #[tokio::test]
