@@ -2,13 +2,15 @@
 //!
 //! Commands: `test` (what CI runs), `demo` (every crate end to end against the mocks),
 //! `bench [--quick]`, `ci` (`test` plus docs, packaging and tidy checks), `e2e` (a real
-//! headless browser), `tidy`.
+//! headless browser), `fuzz [--time SECS]` (every fuzz target, a smoke run by default),
+//! `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod ci;
 mod demo;
+mod fuzz;
 mod peers;
 mod process;
 mod protocols;
@@ -24,7 +26,8 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|tidy>";
+const USAGE: &str =
+    "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fuzz [--time SECS] [TARGET...]|tidy>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("ci") => ci::run(),
         Some("e2e") => protocols::sipgate::e2e(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("tidy") => stage::cargo(&["test", "-p", "xtask", "--", "tidy"]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");

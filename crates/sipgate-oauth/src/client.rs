@@ -356,7 +356,7 @@ impl OAuthClient {
             error_description: Option<String>,
         }
         match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
-            Ok(body) => Err(oauth_error(body.error, body.error_description)),
+            Ok(body) => Err(oauth_error(&body.error, body.error_description.as_deref())),
             Err(_) => Err(Error::UnexpectedResponse(format!(
                 "the revocation endpoint answered HTTP {}",
                 response.status().as_u16()
@@ -391,11 +391,11 @@ fn token_set(
     })
 }
 
-fn oauth_error(error: String, description: Option<String>) -> Error {
+fn oauth_error(error: &str, description: Option<&str>) -> Error {
     // The server's words, but a server may echo the request: keep them short, printable
     // and without anything credential-shaped.
-    let error = crate::callback::printable(&error);
-    let description = description.as_deref().map(crate::callback::printable);
+    let error = crate::callback::printable(error);
+    let description = description.map(crate::callback::printable);
     match error.as_str() {
         "invalid_grant" => Error::InvalidGrant { description },
         "invalid_client" | "unauthorized_client" => Error::InvalidClient { error, description },
@@ -408,8 +408,8 @@ fn token_error(
 ) -> Error {
     match error {
         RequestTokenError::ServerResponse(response) => oauth_error(
-            response.error().as_ref().to_owned(),
-            response.error_description().cloned(),
+            response.error().as_ref(),
+            response.error_description().map(String::as_str),
         ),
         RequestTokenError::Request(e) => e.into(),
         // The body is not quoted: an odd success body may hold a token.
