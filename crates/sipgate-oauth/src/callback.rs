@@ -84,9 +84,14 @@ pub(crate) fn verify_callback<'a>(
 
 /// Server-supplied text ends up in messages and pages: keep it short and printable, and
 /// without anything credential-shaped (a server may echo the request).
+/// Redacted before it is cut, so a token at the cut is not left as a short, unrecognised
+/// tail.
 pub(crate) fn printable(text: &str) -> String {
-    let short: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
-    pbx_auth_core::redact::redact_credentials(&short, &[])
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    pbx_auth_core::redact::redact_credentials(&clean, &[])
+        .chars()
+        .take(200)
+        .collect()
 }
 
 #[cfg(test)]
