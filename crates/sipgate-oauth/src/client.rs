@@ -376,7 +376,11 @@ fn token_set(
             "the token endpoint issued a token that is not a bearer token".to_owned(),
         ));
     }
-    let expires_in = response.expires_in();
+    // A server's `expires_in` is untrusted: near `u64::MAX` seconds, adding it to a clock
+    // would overflow. Ten years is longer than any real token lives.
+    let expires_in = response
+        .expires_in()
+        .map(|d| d.min(Duration::from_secs(10 * 365 * 24 * 3600)));
     Ok(TokenSet {
         access_token: AccessToken::new(response.access_token().secret().clone()),
         refresh_token: response
@@ -384,7 +388,7 @@ fn token_set(
             .map(|t| RefreshToken::new(t.secret().clone()))
             .or_else(|| previous_refresh.cloned()),
         expires_in,
-        expires_at: expires_in.map(|d| SystemTime::now() + d),
+        expires_at: expires_in.and_then(|d| SystemTime::now().checked_add(d)),
         scopes: response
             .scopes()
             .map(|s| s.iter().map(|s| s.as_str().to_owned()).collect()),
