@@ -13,8 +13,8 @@ use authnz_proto::{FernetEnvelope, FernetKey, Response};
 use libfuzzer_sys::fuzz_target;
 
 static ENVELOPE: LazyLock<FernetEnvelope> = LazyLock::new(|| {
-    let key = FernetKey::from_text("x3QMZfH7tx6mCF5QDWiMr9VBETHhZiXKv6w-oL8M7Ew=")
-        .expect("a valid key");
+    let key =
+        FernetKey::from_text("x3QMZfH7tx6mCF5QDWiMr9VBETHhZiXKv6w-oL8M7Ew=").expect("a valid key");
     FernetEnvelope::new(key)
 });
 

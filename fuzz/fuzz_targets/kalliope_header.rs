@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use kalliope_auth::verifier::{RejectReason, Verifier, VerifierConfig, parse_lenient, parse_strict};
+use kalliope_auth::verifier::{
+    RejectReason, Verifier, VerifierConfig, parse_lenient, parse_strict,
+};
 use kalliope_auth::{Credentials, SigningKey, XAuthSigner};
 use libfuzzer_sys::fuzz_target;
 use pbx_auth_core::FixedClock;
@@ -33,7 +35,10 @@ fn verifier(lenient: bool, before_digest: bool) -> (Verifier, SigningKey) {
 fn verify_twice(verifier: &Verifier, value: &[u8]) {
     if verifier.verify_value(value).is_ok() {
         let again = verifier.verify_value(value);
-        assert_eq!(again.map(|_| ()).map_err(|e| e.reason()), Err(RejectReason::Replayed));
+        assert_eq!(
+            again.map(|_| ()).map_err(|e| e.reason()),
+            Err(RejectReason::Replayed)
+        );
     }
 }
 
@@ -57,7 +62,9 @@ fuzz_target!(|data: &[u8]| {
     } else {
         // A signed header around fuzzed parts: `nonce|created`.
         let text = String::from_utf8_lossy(rest);
-        let (nonce, created) = text.split_once('|').unwrap_or((&text, "2016-04-29T15:48:26Z"));
+        let (nonce, created) = text
+            .split_once('|')
+            .unwrap_or((&text, "2016-04-29T15:48:26Z"));
         if let Ok(value) = XAuthSigner::value_with_created_text(&key, nonce, created) {
             verify_twice(&verifier, value.as_bytes());
         }

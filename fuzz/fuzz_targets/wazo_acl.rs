@@ -24,9 +24,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = check.may_remove_access(required);
     assert!(check.matches_required_access(None));
     let has_negative = acl.iter().any(|e| e.starts_with('!'));
-    let literal = !required.contains(['*', '#', '!']) && !required.split('.').any(|s| {
-        matches!(s, "me" | "my_session" | "edit")
-    });
+    let literal = !required.contains(['*', '#', '!'])
+        && !required
+            .split('.')
+            .any(|s| matches!(s, "me" | "my_session" | "edit"));
     if literal && !has_negative && !required.is_empty() {
         let with_itself = AccessCheck::new(auth_id, session, &[required]);
         assert!(with_itself.matches_required_access(Some(required)));
