@@ -3,7 +3,8 @@
 //! Commands: `test` (what CI runs), `demo` (every crate end to end against the mocks),
 //! `bench [--quick]`, `ci` (`test` plus docs, packaging and tidy checks), `e2e` (a real
 //! headless browser), `fleet` (the fleet stage of `test` alone), `interop [protocol...]`
-//! (only the interop stages), `man [dir]` (the `pbx-auth` man pages), `tidy`.
+//! (only the interop stages), `man [dir]` (the `pbx-auth` man pages), `fuzz [--time SECS]`
+//! (every fuzz target, a smoke run by default), `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -11,6 +12,7 @@ mod bench;
 mod ci;
 mod demo;
 mod fleet;
+mod fuzz;
 mod peers;
 mod process;
 mod protocols;
@@ -27,7 +29,7 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|interop [protocol...]|man [dir]|tidy>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|tidy>";
 
 /// `cargo xtask man [dir]`: builds `pbx-auth` and writes its man pages (default
 /// `target/man`).
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Some("fleet") => stage::stage("fleet", fleet::stage),
         Some("interop") => test::interop(&args[1..]),
         Some("man") => man(args.get(1).map(String::as_str)),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("tidy") => stage::cargo(&["test", "-p", "xtask", "--", "tidy"]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");

@@ -20,6 +20,11 @@ use crate::{Error, FernetEnvelope, FernetKey, ReqId, Request, Response};
 /// answering repeated failed logins, and password hashing takes up to a second.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Default cap on a reply body. Replies are sealed JSON of a few KiB; the largest, a
+/// `user-list` of a big installation, stays well below this. Raise it with
+/// [`ClientBuilder::max_response_bytes`] if yours does not.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// An authnzerver client. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -30,6 +35,7 @@ pub struct Client {
     clock: Arc<dyn Clock>,
     timeout: Duration,
     response_ttl: Option<Duration>,
+    max_response_bytes: usize,
 }
 
 /// Builds a [`Client`].
@@ -44,6 +50,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     response_ttl: Option<Duration>,
+    max_response_bytes: usize,
 }
 
 impl ClientBuilder {
@@ -84,6 +91,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest reply body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a larger one
+    /// is refused with [`Error::ResponseTooLarge`] without being read to the end.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -110,6 +124,7 @@ impl ClientBuilder {
             clock: self.clock,
             timeout: self.timeout,
             response_ttl: self.response_ttl,
+            max_response_bytes: self.max_response_bytes,
         })
     }
 }
@@ -126,6 +141,7 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
             response_ttl: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -153,8 +169,9 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// Transport errors, timeouts, non-200 statuses ([`Error::Status`]), envelope errors,
-    /// JSON errors and [`Error::ReqIdMismatch`].
+    /// Transport errors, timeouts, non-200 statuses ([`Error::Status`]), a reply over the
+    /// size cap ([`Error::ResponseTooLarge`]), envelope errors, JSON errors and
+    /// [`Error::ReqIdMismatch`].
     pub async fn send_raw(
         &self,
         name: &str,
@@ -222,7 +239,7 @@ impl Client {
                 meaning: status_meaning(status),
             });
         }
-        let bytes = reply.bytes().await.map_err(Error::transport)?;
+        let bytes = read_capped(reply, self.max_response_bytes).await?;
         let opened = self
             .envelope
             .open_at(&bytes, self.clock.now(), self.response_ttl)?;
@@ -242,6 +259,22 @@ impl Client {
         }
         Ok(response)
     }
+}
+
+/// Reads a body of at most `limit` bytes, refusing a larger one as soon as its announced
+/// length or the bytes received so far exceed the limit (so memory stays bounded).
+async fn read_capped(mut reply: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    if reply.content_length().is_some_and(|len| len > limit as u64) {
+        return Err(Error::ResponseTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = reply.chunk().await.map_err(Error::transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn typed<R: DeserializeOwned>(reply: Response<serde_json::Value>) -> Result<Response<R>, Error> {

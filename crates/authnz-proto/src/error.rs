@@ -129,6 +129,14 @@ pub enum Error {
         status: u16,
     },
 
+    /// The reply body is larger than the client's cap (the limit in bytes, see
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+    #[error("the reply is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+
     /// The HTTP exchange failed (connection refused, reset, invalid URL).
     #[error("transport error")]
     Transport(#[source] reqwest::Error),
@@ -157,6 +165,8 @@ impl Error {
 
     /// Maps a reqwest error to [`Error::Timeout`] or [`Error::Transport`].
     pub(crate) fn transport(e: reqwest::Error) -> Self {
+        // Without the URL: one written with `user:password@` would show in `Debug`.
+        let e = e.without_url();
         if e.is_timeout() {
             Self::Timeout(e)
         } else {

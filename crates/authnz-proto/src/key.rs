@@ -11,6 +11,9 @@ use crate::Error;
 /// The environment variable the server (and this crate's default) reads the key from.
 pub const SECRET_ENV: &str = "AUTHNZERVER_SECRET";
 
+/// The largest key file [`FernetKey::from_file`] reads.
+const MAX_KEY_FILE_BYTES: u64 = 4096;
+
 /// A Fernet key: 32 bytes, written as 44 characters of URL-safe base64.
 ///
 /// The first 16 bytes sign (HMAC-SHA256), the last 16 encrypt (AES-128-CBC). `Debug`
@@ -53,10 +56,21 @@ impl FernetKey {
     /// its content is not a key.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::KeyUnavailable {
+        use std::io::Read as _;
+        let unavailable = |reason: String| Error::KeyUnavailable {
             origin: format!("file {}", path.display()),
-            reason: e.kind().to_string(),
-        })?;
+            reason,
+        };
+        // A key is 44 characters; a few KiB allow for whitespace, nothing allows a big file.
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_FILE_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| unavailable(e.kind().to_string()))?;
+        if text.len() as u64 > MAX_KEY_FILE_BYTES {
+            return Err(unavailable(format!(
+                "the file is larger than {MAX_KEY_FILE_BYTES} bytes"
+            )));
+        }
         Self::from_text(&text)
     }
 

@@ -13,7 +13,7 @@ mod timestamp;
 pub mod server;
 
 pub use calls::*;
-pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use envelope::FernetEnvelope;
 pub use error::Error;
 pub use key::{FernetKey, SECRET_ENV};

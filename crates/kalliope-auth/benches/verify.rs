@@ -27,6 +27,11 @@ impl Clock for Ticking {
         let n = self.0.fetch_add(1, Ordering::Relaxed);
         UNIX_EPOCH + Duration::from_secs(T0 + n / 4096)
     }
+
+    // Simulated time passes on both clocks (replay entries expire on both).
+    fn monotonic(&self) -> Duration {
+        Duration::from_secs(self.0.load(Ordering::Relaxed) / 4096)
+    }
 }
 
 fn key(password: &str) -> SigningKey {

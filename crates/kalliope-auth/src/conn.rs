@@ -50,7 +50,8 @@ fn decode(part: &str, what: &'static str) -> Result<String, Error> {
 /// # Errors
 ///
 /// [`Error::InvalidConnectionString`] for an unsupported scheme, only one of username and
-/// password, a missing or invalid host or port, or a domain with an inner `/`.
+/// password, a missing or invalid host or port, or a domain with an inner `/` (also
+/// percent-encoded), a backslash or a control character (such as `%00`).
 pub fn parse_connection_string(input: &str) -> Result<ConnectionInfo, Error> {
     let text = input.trim();
     let (scheme, rest) = match text.find("://") {
@@ -79,6 +80,12 @@ pub fn parse_connection_string(input: &str) -> Result<ConnectionInfo, Error> {
             // The first `:` ends the username, so an unencoded `:` in a password works.
             let (user, password) = info.split_once(':').unwrap_or((info, ""));
             let user = decode(user, "the username is not valid percent-encoded UTF-8")?;
+            // The username goes into a header: no decoded NUL, CR, LF or other control.
+            if user.contains(char::is_control) {
+                return Err(Error::InvalidConnectionString(
+                    "the username contains control characters",
+                ));
+            }
             let password = decode(password, "the password is not valid percent-encoded UTF-8")?;
             match (user.is_empty(), password.is_empty()) {
                 (true, true) => None,
@@ -109,6 +116,17 @@ pub fn parse_connection_string(input: &str) -> Result<ConnectionInfo, Error> {
         ));
     }
     let domain = decode(raw_domain, "the domain is not valid percent-encoded UTF-8")?;
+    // Checked after decoding: `%2F` or `%00` would otherwise smuggle a slash or a NUL into
+    // a value that becomes a URL path segment and part of a signed header.
+    if domain.contains(['/', '\\'])
+        || domain.contains(char::is_control)
+        || domain == "."
+        || domain == ".."
+    {
+        return Err(Error::InvalidConnectionString(
+            "the tenant domain must be a single path segment without control characters",
+        ));
+    }
     let domain = if domain.is_empty() {
         DEFAULT_DOMAIN.to_owned()
     } else {
@@ -190,6 +208,33 @@ mod tests {
         assert!(parse_connection_string("http://h/a/b").is_err());
         // Unencoded @ and : in the password.
         assert_eq!(creds(&ok("http://u:p@ss:w@h")), Some(("u", "p@ss:w")));
+    }
+
+    // Issue 13, item 10: `%2F` and `%00` decoded into a domain with `/` or NUL.
+    #[test]
+    fn encoded_slash_nul_and_controls_are_refused() {
+        for bad in [
+            "http://h/a%2Fb",
+            "http://h/a%2fb",
+            "http://h/%2F",
+            "http://h/a%5Cb",
+            "http://h/a%00b",
+            "http://h/%0D%0Ax",
+            "http://h/%7F",
+            "http://h/%2E%2E",
+            "http://h/.",
+            "http://u%0A:p@h/t",
+            "http://u%00:p@h/t",
+        ] {
+            assert!(
+                matches!(
+                    parse_connection_string(bad),
+                    Err(Error::InvalidConnectionString(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(ok("http://h/a%2Eb").domain, "a.b");
     }
 
     #[test]

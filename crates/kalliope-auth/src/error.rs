@@ -59,6 +59,13 @@ pub enum Error {
     /// A redirect had no usable `Location`.
     #[error("the server sent a redirect without a usable Location header")]
     BadRedirect,
+    /// The server's reply is larger than this client reads (the limit in bytes); see
+    /// [`MAX_SALT_REPLY_BYTES`](crate::MAX_SALT_REPLY_BYTES).
+    #[error("the server's reply is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
     /// The header could not be built (for example the clock is outside years 0000-9999).
     #[error("the X-authenticate header could not be built: {0}")]
     Signing(&'static str),
@@ -129,6 +136,7 @@ impl Error {
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::SaltStatus { .. }
             | Self::SaltUnparseable(_)
+            | Self::ResponseTooLarge { .. }
             | Self::TooManyRedirects(_)
             | Self::BadRedirect => ErrorKind::Protocol,
             Self::Signing(_) => ErrorKind::Signing,

@@ -28,6 +28,6 @@ pub use error::{Error, TransportError};
 pub use fleet::{FleetRejectReason, FleetRejected, FleetVerifier};
 pub use grammar::{NONCE_MAX, NONCE_MIN, is_valid_field, is_valid_nonce};
 pub use nonce::ThreadNonce;
-pub use salt::{PBX_ADMIN_SCOPE, SaltSource, parse_salt};
+pub use salt::{MAX_SALT_REPLY_BYTES, PBX_ADMIN_SCOPE, SaltSource, parse_salt};
 pub use session::{Body, Session, SessionBuilder};
 pub use signer::{HEADER_NAME, NONCE_BYTES, XAuthSigner};

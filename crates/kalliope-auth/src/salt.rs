@@ -66,7 +66,8 @@ impl SaltSource {
     /// # Errors
     ///
     /// [`Error::Unreachable`], [`Error::Transport`] or [`Error::Timeout`] when no reply
-    /// arrives, [`Error::SaltStatus`] for a non-2xx reply, [`Error::SaltUnparseable`] when
+    /// arrives, [`Error::SaltStatus`] for a non-2xx reply, [`Error::ResponseTooLarge`] for
+    /// a body over [`MAX_SALT_REPLY_BYTES`], [`Error::SaltUnparseable`] when
     /// the body holds no salt, [`Error::InvalidCredentials`] for an empty salt or one with
     /// braces.
     pub async fn fetch_salt(&self) -> Result<String, Error> {
@@ -83,11 +84,34 @@ impl SaltSource {
                 status: status.as_u16(),
             });
         }
-        let body = response.bytes().await.map_err(Error::from_reqwest)?;
+        let body = read_capped(response, MAX_SALT_REPLY_BYTES).await?;
         let salt = parse_salt(&body)?;
         check_salt(&salt)?;
         Ok(salt)
     }
+}
+
+/// The largest salt reply read. A real one is under 100 bytes (a 32-character salt in JSON
+/// or a short XML document); a bigger body is not a salt and is not worth the memory.
+pub const MAX_SALT_REPLY_BYTES: usize = 64 * 1024;
+
+/// Reads a body of at most `limit` bytes, refusing a larger one as soon as its announced
+/// length or the bytes received so far exceed the limit (so memory stays bounded).
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::ResponseTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl fmt::Debug for SaltSource {

@@ -87,30 +87,117 @@ fn replay_is_refused_and_bad_digests_do_not_burn_nonces() {
     assert_eq!(reason(&burn, &good), RejectReason::Replayed);
 }
 
+/// A clock whose wall and monotonic readings the test sets: both advance together unless
+/// the test steps the wall clock alone.
+#[derive(Debug)]
+struct Step {
+    wall: std::sync::atomic::AtomicU64,
+    mono: std::sync::atomic::AtomicU64,
+}
+
+impl Step {
+    fn at(secs: u64) -> Self {
+        Self {
+            wall: std::sync::atomic::AtomicU64::new(secs),
+            mono: std::sync::atomic::AtomicU64::new(secs),
+        }
+    }
+
+    /// Real time passes: both clocks move.
+    fn store(&self, secs: u64) {
+        let before = self.wall.swap(secs, std::sync::atomic::Ordering::SeqCst);
+        self.mono.fetch_add(
+            secs.saturating_sub(before),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    /// Someone sets the wall clock: only it moves.
+    fn step_wall(&self, secs: u64) {
+        self.wall.store(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl pbx_auth_core::Clock for Step {
+    fn now(&self) -> SystemTime {
+        at(self.wall.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    fn monotonic(&self) -> Duration {
+        Duration::from_secs(self.mono.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+// Issue 13, item 9: the replay cache expired entries on the wall clock, so a clock
+// stepped forward past the window (one sweep) and back let a replay through.
+#[test]
+fn a_wall_clock_stepped_forward_and_back_does_not_let_a_replay_through() {
+    let k = key("admin", "admin");
+    let clock = Arc::new(Step::at(T0));
+    let mut v = Verifier::default().with_clock(clock.clone());
+    v.add_key(&k);
+    let value = header(&k, "abcdabcdabcdabcd", T0);
+    assert!(v.verify_value(&value).is_ok());
+    // The wall clock jumps an hour ahead; requests keep coming (and sweeping).
+    clock.step_wall(T0 + 3_600);
+    for i in 0..50 {
+        let other = header(&k, &format!("{i:016x}"), T0 + 3_600);
+        assert!(v.verify_value(&other).is_ok());
+    }
+    // Stepped back: the header is inside the window again, and still refused.
+    clock.step_wall(T0 + 1);
+    assert_eq!(reason(&v, &value), RejectReason::Replayed);
+}
+
+#[test]
+fn default_cache_is_bounded() {
+    assert_eq!(
+        VerifierConfig::default().max_entries,
+        Some(kalliope_auth::verifier::DEFAULT_MAX_REPLAY_ENTRIES)
+    );
+}
+
+// Issue 13, item 9: in `insert_before_digest` mode every bad header took a cache slot, so
+// junk filled a bounded cache and locked out verified requests.
+#[test]
+fn junk_cannot_fill_the_cache_in_insert_before_digest_mode() {
+    let k = key("admin", "admin");
+    let stranger = key("mallory", "x");
+    let v = verifier(
+        VerifierConfig::default()
+            .with_insert_before_digest(true)
+            .with_max_entries(Some(40)),
+        T0,
+    );
+    for i in 0..1_000u32 {
+        let junk = header(&stranger, &format!("{i:016x}"), T0);
+        assert_eq!(reason(&v, &junk), RejectReason::UnknownUser);
+    }
+    assert!(v.replay_entries() <= 10, "{}", v.replay_entries());
+    for i in 0..30u32 {
+        let good = header(&k, &format!("{:016x}", 1_000_000 + i), T0);
+        assert!(v.verify_value(&good).is_ok(), "{i}");
+    }
+    // A nonce burned by a bad header stays burned for a good one.
+    assert_eq!(
+        reason(&v, &header(&k, &format!("{:016x}", 0), T0)),
+        RejectReason::Replayed
+    );
+}
+
 #[test]
 fn nonce_is_kept_until_created_plus_skew() {
     let k = key("admin", "admin");
     // A header stamped 300 s ahead, received now, replayed 500 s later: still refused,
     // because its nonce is kept until created + 300 s, not receipt + 300 s.
     let value = header(&k, "1111222233334444", T0 + 300);
-    struct Step(std::sync::atomic::AtomicU64);
-    impl std::fmt::Debug for Step {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("Step")
-        }
-    }
-    impl pbx_auth_core::Clock for Step {
-        fn now(&self) -> SystemTime {
-            at(self.0.load(std::sync::atomic::Ordering::SeqCst))
-        }
-    }
-    let clock = Arc::new(Step(std::sync::atomic::AtomicU64::new(T0)));
+    let clock = Arc::new(Step::at(T0));
     let mut v = Verifier::default().with_clock(clock.clone());
     v.add_key(&k);
     assert!(v.verify_value(&value).is_ok());
-    clock.0.store(T0 + 500, std::sync::atomic::Ordering::SeqCst);
+    clock.store(T0 + 500);
     assert_eq!(reason(&v, &value), RejectReason::Replayed);
-    clock.0.store(T0 + 700, std::sync::atomic::Ordering::SeqCst);
+    clock.store(T0 + 700);
     assert_eq!(reason(&v, &value), RejectReason::OutsideWindow);
     // Expired entries are swept.
     let other = header(&k, "5555666677778888", T0 + 700);

@@ -16,6 +16,21 @@ pub trait Clock: Send + Sync + Debug {
     /// Tells the clock what time a server reported (its `Date` header). Clocks that correct
     /// for skew use it; the default ignores it.
     fn observe_server_time(&self, _server_now: SystemTime) {}
+
+    /// Time on a monotonic clock since a fixed point of this process: it never goes back
+    /// and is not moved when the wall clock is stepped. Things remembered "for a while"
+    /// (the Kalliope verifier's replay cache) expire on it, so setting the wall clock
+    /// forward cannot make them forget early. The default reads the process's monotonic
+    /// clock; a test clock that simulates time passing overrides both methods.
+    fn monotonic(&self) -> Duration {
+        process_monotonic()
+    }
+}
+
+/// The operating system's monotonic clock, as time since the first call in this process.
+pub fn process_monotonic() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 /// A shared, type-erased clock.
@@ -98,6 +113,10 @@ impl Default for SkewAdjustedClock<SystemClock> {
 impl<C: Clock> Clock for SkewAdjustedClock<C> {
     fn now(&self) -> SystemTime {
         shift(self.inner.now(), self.offset_ms())
+    }
+
+    fn monotonic(&self) -> Duration {
+        self.inner.monotonic()
     }
 
     fn observe_server_time(&self, server_now: SystemTime) {

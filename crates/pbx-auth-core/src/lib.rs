@@ -14,6 +14,7 @@ pub mod adapters;
 pub mod clock;
 pub mod exchange;
 pub mod nonce;
+pub mod redact;
 pub mod secret;
 pub mod store;
 

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::Error;
+use crate::http_client::read_capped;
+
+/// The largest account reply read: the real one is well under 1 KiB.
+pub const MAX_ACCOUNT_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// The account as `GET /v2/account` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +34,7 @@ pub struct Account {
 /// # Errors
 ///
 /// [`Error::Unauthorized`] for 401/403, [`Error::UnexpectedResponse`] for another status or
-/// body, [`Error::Transport`]/[`Error::Timeout`], or the authenticator's error.
+/// body, [`Error::ResponseTooLarge`] for a body over [`MAX_ACCOUNT_RESPONSE_BYTES`], [`Error::Transport`]/[`Error::Timeout`], or the authenticator's error.
 pub async fn account<A: Authenticator + ?Sized>(
     http: &reqwest::Client,
     auth: &A,
@@ -53,7 +57,7 @@ pub async fn account<A: Authenticator + ?Sized>(
             status.as_u16()
         )));
     }
-    let body = response.bytes().await?;
+    let body = read_capped(response, MAX_ACCOUNT_RESPONSE_BYTES).await?;
     serde_json::from_slice(&body).map_err(|e| {
         Error::UnexpectedResponse(format!(
             "the account endpoint's answer is not an account (line {}, column {})",

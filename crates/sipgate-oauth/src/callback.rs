@@ -45,6 +45,7 @@ pub(crate) fn verify_callback<'a>(
     let mut error = None;
     let mut description = None;
     let mut issuer = None;
+    let mut repeated = false;
     for (key, value) in query {
         let slot = match key.as_ref() {
             "state" => &mut state,
@@ -55,13 +56,17 @@ pub(crate) fn verify_callback<'a>(
             _ => continue,
         };
         // A repeated parameter is ambiguous (RFC 6749 §3.1); refuse rather than pick one.
+        // Noted, not returned yet: a request that does not carry our state must be
+        // reported as not ours, whatever else is wrong with it, so the listener can ignore
+        // it and keep waiting.
         if slot.replace(value.into_owned()).is_some() {
-            return Err(Error::InvalidCallback("a parameter appears twice"));
+            repeated = true;
         }
     }
-    let state_ok = state
-        .as_deref()
-        .is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected_state.as_bytes())));
+    let state_ok = !repeated
+        && state
+            .as_deref()
+            .is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected_state.as_bytes())));
     if !state_ok {
         return Err(Error::StateMismatch);
     }
@@ -77,9 +82,16 @@ pub(crate) fn verify_callback<'a>(
     }
 }
 
-/// Server-supplied text ends up in messages and pages: keep it short and printable.
-fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(200).collect()
+/// Server-supplied text ends up in messages and pages: keep it short and printable, and
+/// without anything credential-shaped (a server may echo the request).
+/// Redacted before it is cut, so a token at the cut is not left as a short, unrecognised
+/// tail.
+pub(crate) fn printable(text: &str) -> String {
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    pbx_auth_core::redact::redact_credentials(&clean, &[])
+        .chars()
+        .take(200)
+        .collect()
 }
 
 #[cfg(test)]
@@ -131,7 +143,11 @@ mod tests {
         ));
         assert!(matches!(
             verify_callback("s1", q(&[("state", "s1"), ("code", "a"), ("code", "b")])),
-            Err(Error::InvalidCallback(_))
+            Err(Error::StateMismatch)
+        ));
+        assert!(matches!(
+            verify_callback("s1", q(&[("state", "s1"), ("state", "s1"), ("code", "a")])),
+            Err(Error::StateMismatch)
         ));
     }
 

@@ -356,7 +356,7 @@ impl OAuthClient {
             error_description: Option<String>,
         }
         match serde_json::from_slice::<OAuthErrorBody>(response.body()) {
-            Ok(body) => Err(oauth_error(body.error, body.error_description)),
+            Ok(body) => Err(oauth_error(&body.error, body.error_description.as_deref())),
             Err(_) => Err(Error::UnexpectedResponse(format!(
                 "the revocation endpoint answered HTTP {}",
                 response.status().as_u16()
@@ -376,7 +376,11 @@ fn token_set(
             "the token endpoint issued a token that is not a bearer token".to_owned(),
         ));
     }
-    let expires_in = response.expires_in();
+    // A server's `expires_in` is untrusted: near `u64::MAX` seconds, adding it to a clock
+    // would overflow. Ten years is longer than any real token lives.
+    let expires_in = response
+        .expires_in()
+        .map(|d| d.min(Duration::from_secs(10 * 365 * 24 * 3600)));
     Ok(TokenSet {
         access_token: AccessToken::new(response.access_token().secret().clone()),
         refresh_token: response
@@ -384,14 +388,18 @@ fn token_set(
             .map(|t| RefreshToken::new(t.secret().clone()))
             .or_else(|| previous_refresh.cloned()),
         expires_in,
-        expires_at: expires_in.map(|d| SystemTime::now() + d),
+        expires_at: expires_in.and_then(|d| SystemTime::now().checked_add(d)),
         scopes: response
             .scopes()
             .map(|s| s.iter().map(|s| s.as_str().to_owned()).collect()),
     })
 }
 
-fn oauth_error(error: String, description: Option<String>) -> Error {
+fn oauth_error(error: &str, description: Option<&str>) -> Error {
+    // The server's words, but a server may echo the request: keep them short, printable
+    // and without anything credential-shaped.
+    let error = crate::callback::printable(error);
+    let description = description.map(crate::callback::printable);
     match error.as_str() {
         "invalid_grant" => Error::InvalidGrant { description },
         "invalid_client" | "unauthorized_client" => Error::InvalidClient { error, description },
@@ -404,8 +412,8 @@ fn token_error(
 ) -> Error {
     match error {
         RequestTokenError::ServerResponse(response) => oauth_error(
-            response.error().as_ref().to_owned(),
-            response.error_description().cloned(),
+            response.error().as_ref(),
+            response.error_description().map(String::as_str),
         ),
         RequestTokenError::Request(e) => e.into(),
         // The body is not quoted: an odd success body may hold a token.

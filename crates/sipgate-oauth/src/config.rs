@@ -66,19 +66,28 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
-            .field("redirect_uri", &self.redirect_uri.as_str())
+            .field("redirect_uri", &shown(&self.redirect_uri))
             .field("scopes", &self.scopes)
-            .field("auth_url", &self.auth_url.as_str())
-            .field("token_url", &self.token_url.as_str())
-            .field(
-                "revocation_url",
-                &self.revocation_url.as_ref().map(Url::as_str),
-            )
-            .field("test_api_endpoint", &self.test_api_endpoint.as_str())
+            .field("auth_url", &shown(&self.auth_url))
+            .field("token_url", &shown(&self.token_url))
+            .field("revocation_url", &self.revocation_url.as_ref().map(shown))
+            .field("test_api_endpoint", &shown(&self.test_api_endpoint))
             .field("client_auth", &self.client_auth)
             .field("pkce", &self.pkce)
             .finish()
     }
+}
+
+/// A URL for `Debug`: without the `user:password@` a URL may carry.
+fn shown(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.as_str().to_owned();
+    }
+    let mut url = url.clone();
+    // Both setters only fail for URLs that cannot have credentials at all.
+    let _ = url.set_password(None);
+    let _ = url.set_username("redacted");
+    url.into()
 }
 
 fn realm_url(realm: &str, endpoint: &str, key: &'static str) -> Result<Url, Error> {

@@ -87,6 +87,15 @@ pub enum Error {
     #[error("unexpected response: {0}")]
     UnexpectedResponse(String),
 
+    /// A response body is larger than this client reads (the limit in bytes:
+    /// [`MAX_TOKEN_RESPONSE_BYTES`](crate::MAX_TOKEN_RESPONSE_BYTES) for the token endpoint,
+    /// [`MAX_ACCOUNT_RESPONSE_BYTES`](crate::MAX_ACCOUNT_RESPONSE_BYTES) for the account).
+    #[error("the response is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+
     /// Reading or writing the token store failed.
     #[error("token store: {0}")]
     Store(String),
@@ -121,9 +130,10 @@ impl Error {
             | Self::InvalidGrant { .. }
             | Self::InvalidClient { .. }
             | Self::Unauthorized { .. } => ErrorKind::InvalidCredentials,
-            Self::InvalidCallback(_) | Self::OAuth { .. } | Self::UnexpectedResponse(_) => {
-                ErrorKind::Protocol
-            }
+            Self::InvalidCallback(_)
+            | Self::OAuth { .. }
+            | Self::UnexpectedResponse(_)
+            | Self::ResponseTooLarge { .. } => ErrorKind::Protocol,
             Self::Transport(_) | Self::Store(_) => ErrorKind::Transport,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Unsupported(_) => ErrorKind::Unsupported,

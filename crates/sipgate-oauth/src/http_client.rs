@@ -24,11 +24,18 @@ pub struct TokenHttpClient {
 pub struct TokenHttpError {
     message: String,
     timeout: bool,
+    too_large: Option<usize>,
 }
+
+/// The largest token-endpoint reply read. Token responses are a few KiB even with JWT
+/// access and ID tokens; anything far bigger is not one.
+pub const MAX_TOKEN_RESPONSE_BYTES: usize = 1024 * 1024;
 
 impl From<TokenHttpError> for Error {
     fn from(error: TokenHttpError) -> Self {
-        if error.timeout {
+        if let Some(limit) = error.too_large {
+            Self::ResponseTooLarge { limit }
+        } else if error.timeout {
             Self::Timeout(error.message)
         } else {
             Self::Transport(error.message)
@@ -79,19 +86,52 @@ impl TokenHttpClient {
             TokenHttpError {
                 timeout: e.is_timeout(),
                 message: format!("the token request could not be completed ({e})"),
+                too_large: None,
             }
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| TokenHttpError {
-            timeout: e.is_timeout(),
-            message: format!("the token response could not be read ({})", e.without_url()),
-        })?;
-        let mut out = http::Response::new(body.to_vec());
+        let body = read_capped(response, MAX_TOKEN_RESPONSE_BYTES)
+            .await
+            .map_err(|e| match e {
+                Error::ResponseTooLarge { limit } => TokenHttpError {
+                    timeout: false,
+                    message: format!("the token response is larger than {limit} bytes"),
+                    too_large: Some(limit),
+                },
+                other => TokenHttpError {
+                    timeout: matches!(other, Error::Timeout(_)),
+                    message: format!("the token response could not be read ({other})"),
+                    too_large: None,
+                },
+            })?;
+        let mut out = http::Response::new(body);
         *out.status_mut() = status;
         *out.headers_mut() = headers;
         Ok(out)
     }
+}
+
+/// Reads a body of at most `limit` bytes, refusing a larger one as soon as its announced
+/// length or the bytes received so far exceed the limit (so memory stays bounded).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::ResponseTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl<'c> AsyncHttpClient<'c> for TokenHttpClient {

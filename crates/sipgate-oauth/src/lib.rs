@@ -16,7 +16,7 @@ mod pat;
 mod shared_file;
 mod store;
 
-pub use account::{Account, account};
+pub use account::{Account, MAX_ACCOUNT_RESPONSE_BYTES, account};
 pub use bearer::{
     BearerAuth, BearerAuthExt, BearerRefusals, RefreshingSource, bearer_auth,
     bearer_auth_from_login, bearer_auth_with_policy,
@@ -32,11 +32,11 @@ pub use config::{
 };
 pub use error::Error;
 pub use fleet::{SharedBearer, SharedRefreshSource, shared_bearer, store_login};
-pub use http_client::{TokenHttpClient, TokenHttpError};
+pub use http_client::{MAX_TOKEN_RESPONSE_BYTES, TokenHttpClient, TokenHttpError};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;
 #[cfg(unix)]
 pub use shared_file::SharedFileStore;
-pub use store::{FileStore, MemoryStore, TokenStore};
+pub use store::{FileStore, MAX_TOKEN_FILE_BYTES, MemoryStore, TokenStore};
 
 pub use pbx_auth_core::{AccessToken, RefreshToken};

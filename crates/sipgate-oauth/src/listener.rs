@@ -121,14 +121,15 @@ impl LoopbackListener {
             .collect()
     }
 
-    /// Serves until one callback on the registered path has been checked against
-    /// `request`, answers the browser with a success or failure page, and shuts down.
-    /// Requests for other paths get a 404 and change nothing.
+    /// Serves until one callback on the registered path carrying `request`'s `state` has
+    /// arrived, answers the browser with a success or failure page, and shuts down.
+    /// Requests for other paths get a 404, requests with a missing, wrong or repeated
+    /// `state` a 400; neither changes anything, the listener keeps waiting.
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when no callback arrives in time, or the callback's error
-    /// ([`Error::StateMismatch`], [`Error::AuthorizationDenied`], ...).
+    /// [`Error::Timeout`] when no callback with the right `state` arrives in time, or the
+    /// callback's error ([`Error::AuthorizationDenied`], [`Error::InvalidCallback`]).
     pub async fn wait_for(self, request: &AuthorizationRequest) -> Result<Callback, Error> {
         let (tx, mut rx) = oneshot::channel::<Outcome>();
         let shared = Arc::new(Shared {
@@ -224,6 +225,18 @@ impl Shared {
                 "The login callback is a GET request.",
             );
         }
+        let query = req.uri().query().unwrap_or_default();
+        let outcome = verify_callback(&self.state, url::form_urlencoded::parse(query.as_bytes()));
+        // Only a request carrying this login's `state` may end it. Anything else (a stale
+        // tab, another local program, a web page aiming at the fixed port) is answered and
+        // ignored; the listener keeps waiting for the real redirect until its timeout.
+        if matches!(outcome, Err(Error::StateMismatch)) {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Not this login",
+                "This request does not belong to the login in progress and was ignored.",
+            );
+        }
         let mut sender = self
             .sender
             .lock()
@@ -235,8 +248,6 @@ impl Shared {
                 "This login has already been completed. You can close this window.",
             );
         };
-        let query = req.uri().query().unwrap_or_default();
-        let outcome = verify_callback(&self.state, url::form_urlencoded::parse(query.as_bytes()));
         let response = match &outcome {
             Ok(_) => page(
                 StatusCode::OK,

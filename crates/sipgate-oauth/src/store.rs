@@ -118,7 +118,7 @@ impl FileStore {
 
 impl TokenStore for FileStore {
     fn load(&self) -> Result<Option<TokenSet>, Error> {
-        let text = match std::fs::read_to_string(&self.path) {
+        let text = match read_private(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io_error("read", &e)),
@@ -135,9 +135,7 @@ impl TokenStore for FileStore {
         let mut tokens = TokenSet::new(
             AccessToken::new(stored.access_token),
             stored.refresh_token.map(RefreshToken::new),
-            stored
-                .expires_at
-                .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+            stored.expires_at.map(expiry_from_secs),
         );
         tokens.scopes = stored
             .scope
@@ -199,6 +197,64 @@ impl TokenStore for FileStore {
     }
 }
 
+/// The largest token file [`FileStore::load`] reads. A token set is a few KiB; anything
+/// much larger is not ours and would only cost memory.
+pub const MAX_TOKEN_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The stored expiry as a wall-clock time. A value past what `SystemTime` can hold (a
+/// corrupted or hand-edited file) reads as already expired: the next use refreshes the
+/// token instead of trusting it forever, and nothing panics.
+fn expiry_from_secs(secs: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(secs))
+        .filter(|t| t.duration_since(UNIX_EPOCH).is_ok_and(|d| d <= MAX_EXPIRY))
+        .unwrap_or(UNIX_EPOCH)
+}
+
+/// Expiries beyond ~year 10000 are treated as corrupt (see [`expiry_from_secs`]); this
+/// also keeps every later `Instant + remaining` far from overflowing.
+const MAX_EXPIRY: Duration = Duration::from_secs(253_402_300_799);
+
+/// Reads the token file, refusing one that other users may read or write (like OpenSSH
+/// with private keys): the tokens in it are as good as a password until they expire.
+/// Refusing rather than warning, because a warning in a log nobody reads protects nothing,
+/// and `chmod 600` is the whole fix.
+fn read_private(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "is accessible by other users (mode {:o}); run `chmod 600` on it, the tokens in it may have been read",
+                    mode & 0o777
+                ),
+            ));
+        }
+    }
+    if meta.len() > MAX_TOKEN_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("is larger than {MAX_TOKEN_FILE_BYTES} bytes"),
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_TOKEN_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_TOKEN_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("is larger than {MAX_TOKEN_FILE_BYTES} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
 /// Creates `path` (failing if it exists) readable by the owner only, writes and syncs.
 pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -227,6 +283,7 @@ pub(crate) fn remaining(expires_at: Option<SystemTime>) -> Option<Duration> {
     expires_at.map(|t| {
         t.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO)
+            .min(MAX_EXPIRY)
     })
 }
 
@@ -274,10 +331,79 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sipgate-store-bad-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("tokens.json");
-        std::fs::write(&path, "{\"access_token\": 5, \"x\": \"leaky-secret\"").unwrap();
+        write_mode(
+            &path,
+            "{\"access_token\": 5, \"x\": \"leaky-secret\"",
+            0o600,
+        );
         let err = FileStore::new(&path).load().unwrap_err();
         assert!(matches!(err, Error::Store(_)));
         assert!(!format!("{err} {err:?}").contains("leaky-secret"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn write_mode(path: &Path, text: &str, mode: u32) {
+        std::fs::write(path, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let _ = mode;
+    }
+
+    // Issue 13, item 1: an expiry past `i64::MAX` seconds panicked in `load`.
+    #[test]
+    fn absurd_expiry_reads_as_expired() {
+        let dir = std::env::temp_dir().join(format!("sipgate-store-exp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.json");
+        for secs in [
+            u64::MAX,
+            i64::MAX as u64 + 1,
+            i64::MAX as u64,
+            253_402_300_800,
+        ] {
+            write_mode(
+                &path,
+                &format!("{{\"access_token\": \"a\", \"expires_at\": {secs}}}"),
+                0o600,
+            );
+            let tokens = FileStore::new(&path).load().unwrap().unwrap();
+            assert_eq!(tokens.expires_at, Some(UNIX_EPOCH), "{secs}");
+            assert_eq!(remaining(tokens.expires_at), Some(Duration::ZERO));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    // Issue 13, item 10: a token file others can read was loaded silently.
+    #[cfg(unix)]
+    #[test]
+    fn world_readable_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("sipgate-store-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.json");
+        for mode in [0o644, 0o640, 0o604, 0o620] {
+            write_mode(&path, "{\"access_token\": \"mode-secret\"}", mode);
+            let err = FileStore::new(&path).load().unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(matches!(err, Error::Store(_)), "{mode:o}");
+            assert!(text.contains("chmod 600"), "{text}");
+            assert!(!text.contains("mode-secret"));
+        }
+        write_mode(&path, "{\"access_token\": \"ok\"}", 0o400);
+        assert!(FileStore::new(&path).load().unwrap().is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn oversized_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("sipgate-store-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.json");
+        let big = format!("{{\"access_token\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+        write_mode(&path, &big, 0o600);
+        assert!(matches!(FileStore::new(&path).load(), Err(Error::Store(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

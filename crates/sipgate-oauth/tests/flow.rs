@@ -331,9 +331,11 @@ async fn access_denied() {
 }
 
 #[tokio::test]
-async fn wrong_state_is_refused_before_any_token_request() {
-    scenarios::wrong_state_is_refused_before_any_token_request(&Server::mock(SipgateMock::new()))
-        .await;
+async fn wrong_state_is_ignored_and_never_reaches_the_token_endpoint() {
+    scenarios::wrong_state_is_ignored_and_never_reaches_the_token_endpoint(&Server::mock(
+        SipgateMock::new(),
+    ))
+    .await;
 }
 
 #[tokio::test]
@@ -352,4 +354,48 @@ async fn expired_code_is_refused() {
 #[tokio::test]
 async fn revocation_ends_the_grant() {
     scenarios::revocation_ends_the_grant(&Server::mock(SipgateMock::new())).await;
+}
+
+// Issue 13, item 4: a request with a wrong `state` used to end the login (any local
+// program or web page could abort every login). Now it is answered and ignored, and the
+// real redirect that follows still completes the login.
+#[tokio::test]
+async fn wrong_state_is_ignored_and_the_login_goes_on() {
+    let mock = MockServer::start(SipgateMock::new());
+    let client = OAuthClient::new(config(&mock)).unwrap();
+    let (tx, mut pages) = tokio::sync::mpsc::unbounded_channel();
+    let open = move |url: &Url| {
+        let url = url.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let redirect = url
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| Url::parse(&v).unwrap())
+                .unwrap();
+            for query in [
+                "code=forged-code&state=forged",
+                "error=access_denied",
+                "code=x",
+                "state=forged&state=forged&code=x",
+            ] {
+                let mut forged = redirect.clone();
+                forged.set_query(Some(query));
+                let response = agent().get(forged).send().await.expect("the page loads");
+                let _ = tx.send((response.status().as_u16(), response.text().await.unwrap()));
+            }
+            let response = agent().get(url).send().await.expect("the page loads");
+            let _ = tx.send((response.status().as_u16(), response.text().await.unwrap()));
+        });
+        Ok::<(), String>(())
+    };
+    let tokens = client.login(&open, LONG).await.unwrap();
+    assert!(tokens.refresh_token.is_some());
+    for _ in 0..4 {
+        let (status, page) = pages.recv().await.unwrap();
+        assert_eq!(status, 400);
+        assert!(page.contains("Not this login"), "{page}");
+    }
+    assert_eq!(pages.recv().await.unwrap().0, 200);
+    assert_eq!(mock.count("/token"), 1);
 }

@@ -251,8 +251,8 @@ async fn access_denied() {
 
 #[tokio::test]
 #[ignore = "needs the real OAuth server; run by cargo xtask test"]
-async fn wrong_state_is_refused_before_any_token_request() {
-    scenarios::wrong_state_is_refused_before_any_token_request(&Server::real()).await;
+async fn wrong_state_is_ignored_and_never_reaches_the_token_endpoint() {
+    scenarios::wrong_state_is_ignored_and_never_reaches_the_token_endpoint(&Server::real()).await;
 }
 
 #[tokio::test]

@@ -15,84 +15,177 @@
 
 use crate::api::token::Token;
 
+/// One instruction of a compiled entry, a tiny Thompson automaton. Matching runs all
+/// live states over the text at once, so the cost is at most (instructions + 1) × (text
+/// characters + 1) state visits, with no recursion and no memo table: an entry of any
+/// length against a text of any length needs a stack of constant depth and memory linear
+/// in the entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
+enum Op {
+    /// This character, then the next instruction.
     Char(char),
-    /// Any run of characters other than `.` and `#`.
+    /// Any character other than `.` and `#`, staying here; or nothing, going on.
     Star,
-    /// Any run of characters.
+    /// Any character, staying here; or nothing, going on.
     Hash,
-    /// One of these literal words.
-    Words(Vec<Vec<char>>),
+    /// Goes on at each of these instructions (the alternative words of a segment).
+    Split(Vec<usize>),
+    /// Goes on at this instruction (the end of one alternative word).
+    Jump(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Pattern(Vec<Piece>);
+struct Pattern {
+    /// Reaching `ops.len()` means the entry matched so far.
+    ops: Vec<Op>,
+}
+
+/// What one match reused across entries: state lists and the visit marks.
+#[derive(Debug, Default)]
+struct Scratch {
+    current: Vec<usize>,
+    next: Vec<usize>,
+    stack: Vec<usize>,
+    /// `marks[state] == generation` when `state` is already in the list being built.
+    marks: Vec<usize>,
+    generation: usize,
+    /// State visits so far: the unit of matching cost (tests check it grows linearly).
+    steps: u64,
+}
 
 impl Pattern {
     fn compile(entry: &str, auth_id: &str, session_id: &str) -> Self {
-        let mut pieces = Vec::new();
+        let mut ops = Vec::new();
         for (i, segment) in entry.split('.').enumerate() {
             if i > 0 {
-                pieces.push(Piece::Char('.'));
+                ops.push(Op::Char('.'));
             }
-            let words =
-                |a: &str, b: &str| Piece::Words(vec![a.chars().collect(), b.chars().collect()]);
             match segment {
-                "me" => pieces.push(words("me", auth_id)),
-                "my_session" => pieces.push(words("my_session", session_id)),
-                "edit" => pieces.push(words("edit", "update")),
-                _ => pieces.extend(segment.chars().map(|c| match c {
-                    '*' => Piece::Star,
-                    '#' => Piece::Hash,
-                    c => Piece::Char(c),
-                })),
-            }
-        }
-        Self(pieces)
-    }
-
-    fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        let width = text.len() + 1;
-        // memo[p * width + t]: 0 unknown, 1 no, 2 yes. Bounded by pieces × characters.
-        let mut memo = vec![0u8; (self.0.len() + 1) * width];
-        self.at(0, 0, &text, &mut memo, width)
-    }
-
-    fn at(&self, p: usize, t: usize, text: &[char], memo: &mut [u8], width: usize) -> bool {
-        let key = p * width + t;
-        match memo[key] {
-            1 => return false,
-            2 => return true,
-            _ => {}
-        }
-        let result = match self.0.get(p) {
-            None => t == text.len(),
-            Some(Piece::Char(c)) => {
-                text.get(t) == Some(c) && self.at(p + 1, t + 1, text, memo, width)
-            }
-            Some(Piece::Star) => {
-                let mut end = t;
-                loop {
-                    if self.at(p + 1, end, text, memo, width) {
-                        break true;
-                    }
-                    match text.get(end) {
-                        Some(c) if *c != '.' && *c != '#' => end += 1,
-                        _ => break false,
+                "me" => push_words(&mut ops, &["me", auth_id]),
+                "my_session" => push_words(&mut ops, &["my_session", session_id]),
+                "edit" => push_words(&mut ops, &["edit", "update"]),
+                _ => {
+                    for c in segment.chars() {
+                        let op = match c {
+                            '*' => Op::Star,
+                            '#' => Op::Hash,
+                            c => Op::Char(c),
+                        };
+                        // Adjacent wildcards match what one does (`**` = `*`; `*#`, `#*`
+                        // and `##` = `#`): keeping one keeps the live states few.
+                        match (ops.last_mut(), &op) {
+                            (Some(last @ (Op::Star | Op::Hash)), Op::Star | Op::Hash) => {
+                                if op == Op::Hash {
+                                    *last = Op::Hash;
+                                }
+                            }
+                            _ => ops.push(op),
+                        }
                     }
                 }
             }
-            Some(Piece::Hash) => (t..=text.len()).any(|end| self.at(p + 1, end, text, memo, width)),
-            Some(Piece::Words(words)) => words.iter().any(|w| {
-                text.get(t..t + w.len()) == Some(w.as_slice())
-                    && self.at(p + 1, t + w.len(), text, memo, width)
-            }),
-        };
-        memo[key] = if result { 2 } else { 1 };
-        result
+        }
+        Self { ops }
     }
+
+    fn matches(&self, text: &str, scratch: &mut Scratch) -> bool {
+        if !self.literal_ends_fit(text, scratch) {
+            return false;
+        }
+        let accept = self.ops.len();
+        scratch.marks.clear();
+        scratch.marks.resize(accept + 1, usize::MAX);
+        scratch.generation = 0;
+        scratch.current.clear();
+        let mut current = std::mem::take(&mut scratch.current);
+        self.add(0, &mut current, scratch);
+        for c in text.chars() {
+            scratch.generation += 1;
+            let mut next = std::mem::take(&mut scratch.next);
+            next.clear();
+            for &state in &current {
+                scratch.steps += 1;
+                match self.ops.get(state) {
+                    Some(Op::Char(want)) if *want == c => self.add(state + 1, &mut next, scratch),
+                    Some(Op::Star) if c != '.' && c != '#' => self.add(state, &mut next, scratch),
+                    Some(Op::Hash) => self.add(state, &mut next, scratch),
+                    _ => {}
+                }
+            }
+            scratch.next = std::mem::replace(&mut current, next);
+            if current.is_empty() {
+                break;
+            }
+        }
+        let matched = current.contains(&accept);
+        scratch.current = current;
+        matched
+    }
+
+    /// The literal characters before the first wildcard or alternative must start `text`,
+    /// and those after the last must end it: a check in one pass over the ends that
+    /// settles most non-matching entries (the issue's `#.#.#.#.#.xN` among them) before
+    /// any automaton runs. Each comparison counts as a step.
+    fn literal_ends_fit(&self, text: &str, scratch: &mut Scratch) -> bool {
+        let mut chars = text.chars();
+        for op in &self.ops {
+            let Op::Char(want) = op else { break };
+            scratch.steps += 1;
+            if chars.next() != Some(*want) {
+                return false;
+            }
+        }
+        let mut chars = text.chars().rev();
+        for op in self.ops.iter().rev() {
+            let Op::Char(want) = op else { break };
+            scratch.steps += 1;
+            if chars.next() != Some(*want) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Adds `state` and everything reachable from it without reading a character to
+    /// `list`, once per generation, with an explicit stack.
+    fn add(&self, state: usize, list: &mut Vec<usize>, scratch: &mut Scratch) {
+        scratch.stack.push(state);
+        while let Some(state) = scratch.stack.pop() {
+            if scratch.marks[state] == scratch.generation {
+                continue;
+            }
+            scratch.marks[state] = scratch.generation;
+            scratch.steps += 1;
+            match self.ops.get(state) {
+                Some(Op::Star | Op::Hash) => {
+                    list.push(state);
+                    scratch.stack.push(state + 1);
+                }
+                Some(Op::Split(targets)) => scratch.stack.extend(targets.iter().rev()),
+                Some(Op::Jump(target)) => scratch.stack.push(*target),
+                Some(Op::Char(_)) | None => list.push(state),
+            }
+        }
+    }
+}
+
+/// A segment that matches any of `words` literally.
+fn push_words(ops: &mut Vec<Op>, words: &[&str]) {
+    let split = ops.len();
+    ops.push(Op::Split(Vec::new()));
+    let mut starts = Vec::with_capacity(words.len());
+    let mut jumps = Vec::with_capacity(words.len());
+    for word in words {
+        starts.push(ops.len());
+        ops.extend(word.chars().map(Op::Char));
+        jumps.push(ops.len());
+        ops.push(Op::Jump(0));
+    }
+    let end = ops.len();
+    for jump in jumps {
+        ops[jump] = Op::Jump(end);
+    }
+    ops[split] = Op::Split(starts);
 }
 
 /// A compiled ACL for one token: answers "does it grant this access?".
@@ -128,14 +221,22 @@ impl AccessCheck {
 
     /// Whether the ACL grants `required`; `None` (no requirement) is always granted. A
     /// matching negative entry refuses; otherwise a matching positive entry grants.
+    ///
+    /// The cost is linear in the total length of the entries for a given `required`, and
+    /// linear in the length of `required` for a given ACL (at most one visit per
+    /// instruction of each entry per character), never recursive.
     pub fn matches_required_access(&self, required: Option<&str>) -> bool {
+        self.check(required, &mut Scratch::default())
+    }
+
+    fn check(&self, required: Option<&str>, scratch: &mut Scratch) -> bool {
         let Some(required) = required else {
             return true;
         };
-        if self.negative.iter().any(|p| p.matches(required)) {
+        if self.negative.iter().any(|p| p.matches(required, scratch)) {
             return false;
         }
-        self.positive.iter().any(|p| p.matches(required))
+        self.positive.iter().any(|p| p.matches(required, scratch))
     }
 
     /// Whether the holder may add `access` to a policy: anyone may add a restriction
@@ -154,7 +255,7 @@ impl AccessCheck {
 
 #[cfg(test)]
 mod tests {
-    use super::AccessCheck;
+    use super::{AccessCheck, Scratch};
 
     fn check(acl: &[&str], required: &str) -> bool {
         AccessCheck::new("123", "session-uuid", acl).matches_required_access(Some(required))
@@ -178,5 +279,97 @@ mod tests {
         let acl = ["#.#.#.#.#.#.#.#.#.#.x"];
         let required = "a.".repeat(2000);
         assert!(!check(&acl, &required));
+    }
+
+    #[test]
+    fn the_issues_case_is_settled_by_the_literal_ends() {
+        let acl: Vec<String> = (0..200).map(|i| format!("#.#.#.#.#.x{i}")).collect();
+        let required = "a.".repeat(4_000);
+        assert!(steps(&acl, &required) <= 200 * 4);
+        assert!(!AccessCheck::new("1", "s", &acl).matches_required_access(Some(&required)));
+        let fits = format!("{required}x7");
+        assert!(AccessCheck::new("1", "s", &acl).matches_required_access(Some(&fits)));
+    }
+
+    #[test]
+    fn words_and_empty_ids() {
+        let empty = AccessCheck::new("", "", &["a.me.b", "c.my_session"]);
+        assert!(empty.matches_required_access(Some("a..b")));
+        assert!(empty.matches_required_access(Some("a.me.b")));
+        assert!(empty.matches_required_access(Some("c.")));
+        assert!(!empty.matches_required_access(Some("a.x.b")));
+        let dotted = AccessCheck::new("x.y", "s", &["a.me.#"]);
+        assert!(dotted.matches_required_access(Some("a.x.y.z")));
+        assert!(!dotted.matches_required_access(Some("a.xzy.z")));
+    }
+
+    /// Runs `f` on a thread with a 2 MiB stack, the size a tokio worker or a small
+    /// embedded service gets: the old recursive matcher overflowed it and aborted.
+    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    // Issue 13, item 2: a 20,000-character literal entry matched against an equal string
+    // recursed once per character and overflowed a 2 MiB stack.
+    #[test]
+    fn long_literal_entry_on_a_small_stack() {
+        on_small_stack(|| {
+            let entry = "a".repeat(20_000);
+            assert!(check(&[entry.as_str()], &entry));
+            let mut other = entry.clone();
+            other.push('b');
+            assert!(!check(&[entry.as_str()], &other));
+            let hashes = "#.".repeat(1_000) + "x";
+            assert!(check(&[hashes.as_str()], &("y.".repeat(1_000) + "x")));
+            assert!(!check(&[hashes.as_str()], &("y.".repeat(1_000) + "z")));
+            let stars = "*".repeat(20_000);
+            assert!(check(&[stars.as_str()], &entry));
+            let mixed = "*#".repeat(10_000);
+            assert!(check(&[mixed.as_str()], &other));
+        });
+    }
+
+    fn steps(acl: &[String], required: &str) -> u64 {
+        let check = AccessCheck::new("123", "s", acl);
+        let mut scratch = Scratch::default();
+        check.check(Some(required), &mut scratch);
+        scratch.steps
+    }
+
+    // Issue 13, item 2: entries with several `#` cost entry × required² (33 s for 200
+    // entries against 8,000 characters). The work is now counted in state visits and must
+    // grow linearly with the required access and with the entries.
+    #[test]
+    fn matching_work_is_linear() {
+        let entries =
+            |n: usize| -> Vec<String> { (0..n).map(|i| format!("#.#.#.#.#.x{i}")).collect() };
+        let required = |n: usize| "a.".repeat(n / 2);
+        let base = steps(&entries(200), &required(8_000));
+        let double_text = steps(&entries(200), &required(16_000));
+        let double_acl = steps(&entries(400), &required(8_000));
+        // Linear: doubling one input at most doubles the work (plus a little for the
+        // longer entry names); quadratic growth would be 4×.
+        assert!(double_text <= base * 21 / 10, "{base} -> {double_text}");
+        assert!(double_acl <= base * 22 / 10, "{base} -> {double_acl}");
+        // And the absolute bound of the design: visits ≤ 2 × (instructions + 1) ×
+        // (characters + 1) summed over the entries.
+        let bound: u64 = entries(200)
+            .iter()
+            .map(|e| 2 * (e.len() as u64 + 1) * (8_000 + 1))
+            .sum();
+        assert!(base <= bound, "{base} > {bound}");
+
+        // One long entry full of wildcards against a long text: linear in each.
+        let long = |n: usize| vec!["#.".repeat(n / 2) + "x*"];
+        let a = steps(&long(1_000), &"a.".repeat(2_000));
+        let b = steps(&long(2_000), &"a.".repeat(2_000));
+        let c = steps(&long(1_000), &"a.".repeat(4_000));
+        assert!(b <= a * 22 / 10, "{a} -> {b}");
+        assert!(c <= a * 22 / 10, "{a} -> {c}");
     }
 }

@@ -24,7 +24,13 @@ use crate::credentials::{Credentials, SigningKey};
 use crate::digest::digest_raw;
 use crate::error::Error;
 use crate::signer::HEADER_NAME;
-use replay::{Insert, ReplayCache, replay_key};
+use replay::{Insert, Now, ReplayCache, replay_key};
+
+/// The default [`VerifierConfig::max_entries`]: a million nonces, about 64 MiB of table at
+/// most, enough for some 1,600 verified requests per second with the default 300 s skew
+/// (an entry lives at most twice the skew). Raise it for more; when full, requests are
+/// refused rather than let memory grow without bound.
+pub const DEFAULT_MAX_REPLAY_ENTRIES: usize = 1_000_000;
 
 /// Which nonces collide in the replay cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,12 +55,15 @@ pub struct VerifierConfig {
     pub lenient: bool,
     /// Which nonces collide (default global).
     pub replay_scope: ReplayScope,
-    /// Record the nonce before the digest is checked, burning it even for a bad digest, as
-    /// the Symfony cookbook does (default false: only verified requests are recorded, so
-    /// junk cannot fill the cache).
+    /// Burn the nonce even for a bad digest or an unknown user, as the Symfony cookbook
+    /// does: a nonce already seen is refused before the digest is checked (default false:
+    /// only verified requests are recorded). Nonces of requests that did not verify take
+    /// at most a quarter of [`max_entries`](Self::max_entries) (250,000 without a limit);
+    /// beyond that they are not recorded, so junk can never crowd out verified requests.
     pub insert_before_digest: bool,
     /// Most nonces remembered at once; when full (after dropping expired ones) requests
-    /// are refused (default: no limit beyond the time window).
+    /// are refused (default [`DEFAULT_MAX_REPLAY_ENTRIES`]; `None`: no limit beyond the
+    /// time window, for a service whose every request is authenticated upstream).
     pub max_entries: Option<usize>,
 }
 
@@ -66,7 +75,7 @@ impl Default for VerifierConfig {
             lenient: false,
             replay_scope: ReplayScope::Global,
             insert_before_digest: false,
-            max_entries: None,
+            max_entries: Some(DEFAULT_MAX_REPLAY_ENTRIES),
         }
     }
 }
@@ -335,9 +344,16 @@ impl Verifier {
         };
         let keep_until = unix_secs(parsed.created)
             .saturating_add(i64::try_from(self.config.skew.as_secs()).unwrap_or(i64::MAX));
-        let now_secs = unix_secs(now);
-        if self.config.insert_before_digest {
-            self.record(replay_key, keep_until, now_secs)?;
+        // The window above is checked on the wall clock (it compares with `Created`); the
+        // replay entry expires on both clocks (see `replay`), so stepping the wall clock
+        // cannot make it forget a nonce whose header could still pass.
+        let now = Now {
+            wall: unix_secs(now),
+            mono: self.clock.monotonic().as_secs(),
+        };
+        let until = now.expiry(keep_until);
+        if self.config.insert_before_digest && self.replay.contains(replay_key, now) {
+            return Err(reject(RejectReason::Replayed));
         }
         let expected = digest_raw(
             parsed.nonce,
@@ -347,15 +363,17 @@ impl Verifier {
             parsed.created_text,
         );
         let matches: bool = expected.ct_eq(&parsed.digest).into();
-        if stored.is_none() {
-            return Err(reject(RejectReason::UnknownUser));
+        if stored.is_none() || !matches {
+            if self.config.insert_before_digest {
+                self.replay.insert_unverified(replay_key, until, now);
+            }
+            return Err(reject(if stored.is_none() {
+                RejectReason::UnknownUser
+            } else {
+                RejectReason::BadDigest
+            }));
         }
-        if !matches {
-            return Err(reject(RejectReason::BadDigest));
-        }
-        if !self.config.insert_before_digest {
-            self.record(replay_key, keep_until, now_secs)?;
-        }
+        self.record(replay_key, until, now)?;
         Ok(Verified {
             username: parsed.username.to_owned(),
             domain: parsed.domain.to_owned(),
@@ -364,8 +382,13 @@ impl Verifier {
         })
     }
 
-    fn record(&self, key: replay::ReplayKey, keep_until: i64, now: i64) -> Result<(), Rejected> {
-        match self.replay.check_and_insert(key, keep_until, now) {
+    fn record(
+        &self,
+        key: replay::ReplayKey,
+        until: replay::Expiry,
+        now: Now,
+    ) -> Result<(), Rejected> {
+        match self.replay.check_and_insert(key, until, now) {
             Insert::Fresh => Ok(()),
             Insert::Replayed => Err(reject(RejectReason::Replayed)),
             Insert::Full => Err(reject(RejectReason::ReplayCacheFull)),

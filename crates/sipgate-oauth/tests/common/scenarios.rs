@@ -59,14 +59,21 @@ pub(crate) async fn access_denied(server: &Server) {
     }
 }
 
-/// A forged `state` fails the login before any token request.
-pub(crate) async fn wrong_state_is_refused_before_any_token_request(server: &Server) {
+/// A forged `state` is answered and ignored (issue 13: any local program could otherwise
+/// abort every login): the listener keeps waiting, so with no real redirect the login times
+/// out, and no token is ever requested.
+pub(crate) async fn wrong_state_is_ignored_and_never_reaches_the_token_endpoint(server: &Server) {
     server.clear_token_log().await;
     let client = OAuthClient::new(server.config()).unwrap();
     let (open, mut pages) = browser(|url| replace_param(url, "state", "forged-state"));
-    let err = client.login(&open, LONG).await.unwrap_err();
-    assert!(matches!(err, Error::StateMismatch), "{err}");
-    assert_eq!(pages.recv().await.unwrap().0, 400);
+    let err = client
+        .login(&open, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    let (status, page) = pages.recv().await.unwrap();
+    assert_eq!(status, 400);
+    assert!(page.contains("Not this login"), "{page}");
     assert_eq!(server.token_request_count().await, 0);
 }
 
