@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use pbx_mock::{MockRequest, MockResponse, MockServer};
 use sipgate_oauth::{
-    AccessToken, BearerAuth, Config, Error, MAX_ACCOUNT_RESPONSE_BYTES, MAX_TOKEN_RESPONSE_BYTES,
-    MemoryStore, OAuthClient, RefreshToken, TokenSet, TokenStore, account,
+    AccessToken, Config, Error, MAX_ACCOUNT_RESPONSE_BYTES, MAX_TOKEN_RESPONSE_BYTES, MemoryStore,
+    OAuthClient, RefreshToken, TokenSet, TokenStore, account,
 };
 
 const SECRET: &str = "Canary-Secret-7f3a9e";
@@ -68,7 +68,7 @@ async fn account_error(base: &str) -> Error {
         Some(RefreshToken::new(REFRESH)),
         None,
     );
-    let auth = BearerAuth::from_login(client.clone(), store, &tokens).unwrap();
+    let auth = sipgate_oauth::bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
     account(
         &reqwest::Client::new(),
         &auth,
