@@ -105,6 +105,7 @@ impl RefreshPolicy {
     /// The instant after which a token received at `received_at` and living `lifetime`
     /// should be refreshed (the cache and the renewer both ask this).
     pub(crate) fn refresh_point(&self, received_at: Instant, lifetime: Duration) -> Instant {
+        let lifetime = lifetime.min(MAX_LIFETIME);
         let fraction_margin = lifetime.mul_f64(1.0 - self.refresh_fraction);
         let margin = fraction_margin.max(self.min_remaining).min(lifetime / 2);
         let jitter = margin.mul_f64(self.jitter * unit_random());
@@ -112,6 +113,11 @@ impl RefreshPolicy {
         received_at + (lifetime - early)
     }
 }
+
+/// The longest lifetime the cache reckons with. A source may report any `Duration` (a
+/// corrupted file, a server answering `expires_in` in the billions); adding that to an
+/// `Instant` would overflow and panic, and a century is "never expires" for a process.
+const MAX_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// A uniformly distributed value in `[0, 1)`, from the OS generator.
 fn unit_random() -> f64 {
@@ -178,7 +184,10 @@ impl<S: TokenSource> Inner<S> {
     }
 
     fn publish(&self, issued: Issued<S::Token>) -> Arc<S::Token> {
-        let lifetime = issued.lifetime.or(self.policy.default_lifetime);
+        let lifetime = issued
+            .lifetime
+            .or(self.policy.default_lifetime)
+            .map(|l| l.min(MAX_LIFETIME));
         let token = Arc::new(issued.token);
         let entry = Entry {
             token: Arc::clone(&token),

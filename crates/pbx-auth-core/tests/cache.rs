@@ -287,3 +287,15 @@ async fn short_lifetimes_are_not_refreshed_on_every_call() {
         "refreshes start at half the lifetime at the earliest"
     );
 }
+
+// A source may report any lifetime (a corrupted token file, a server's `expires_in` in the
+// billions): the cache must neither panic adding it to the clock nor refresh at once.
+#[tokio::test(start_paused = true)]
+async fn an_absurd_lifetime_is_served_as_long_lived() {
+    let source = Counting::new(Duration::MAX);
+    let cache = TokenCache::new(Shared(Arc::clone(&source)));
+    cache.get().await.unwrap();
+    tokio::time::advance(Duration::from_secs(365 * 24 * 60 * 60)).await;
+    cache.get().await.unwrap();
+    assert_eq!(source.fetches(), 1);
+}
