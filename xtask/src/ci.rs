@@ -11,6 +11,7 @@ pub(crate) const PUBLISHED: &[&str] = &[
     "wazo-auth-client",
     "sipgate-oauth",
     "authnz-proto",
+    "pbx-auth-redis",
     "pbx-auth-cli",
 ];
 
