@@ -75,6 +75,8 @@ fn sipgate_against_the_real_oauth_server() {
     // The revoked grant no longer refreshes: log in again (refused, exit 1) — checked with
     // the old refresh token written back.
     std::fs::write(&store, second.to_string()).unwrap();
+    // A token file others can read is refused (issue 13); the store writes 0600, so do we.
+    std::fs::set_permissions(&store, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let out = run(sipgate(&home).args(["token", "--force-refresh"]));
     assert_code(&out, 1);
     assert!(stderr(&out).contains("log in again"), "{}", stderr(&out));
