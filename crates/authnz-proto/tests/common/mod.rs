@@ -27,11 +27,6 @@ pub(crate) struct Peer {
     _mock: Option<MockServer>,
 }
 
-/// Whether `peer` is the stand-in (fresh for each scenario) rather than the real server.
-fn fresh(peer: &Peer) -> bool {
-    peer.fresh
-}
-
 impl Peer {
     /// A fresh in-process mock with a new key.
     #[allow(dead_code)] // interop.rs runs against the real peer only
@@ -440,7 +435,7 @@ pub(crate) async fn admin_and_self_service(peer: &Peer) {
     // so; the real authnzerver 0.1.3 refuses this user (just unlocked, never verified by
     // e-mail). Which state it checks is not known yet, so the stand-in's answer is checked
     // on the stand-in only, and the difference is an open item.
-    if fresh(peer) {
+    if peer.fresh {
         assert!(owner_edits);
     }
     let superuser_view = client
