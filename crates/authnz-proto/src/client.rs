@@ -114,7 +114,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .build()
-                .map_err(Error::Transport)?,
+                .map_err(Error::transport)?,
         };
         Ok(Client {
             http,

@@ -137,13 +137,11 @@ pub enum Error {
         limit: usize,
     },
 
-    /// The HTTP exchange failed (connection refused, reset, invalid URL).
-    #[error("transport error")]
-    Transport(#[source] reqwest::Error),
-
-    /// The HTTP exchange took longer than the configured timeout.
-    #[error("the request timed out")]
-    Timeout(#[source] reqwest::Error),
+    /// The HTTP exchange failed: connection refused or reset, or no answer within the
+    /// configured timeout ([`TransportError::is_timeout`](pbx_auth_core::TransportError::is_timeout)).
+    /// Its message names no URL.
+    #[error("the exchange with authnzerver failed")]
+    Transport(#[from] pbx_auth_core::TransportError),
 }
 
 impl Error {
@@ -163,15 +161,10 @@ impl Error {
         }
     }
 
-    /// Maps a reqwest error to [`Error::Timeout`] or [`Error::Transport`].
+    /// Maps a reqwest error to [`Error::Transport`]; the core's conversion drops the URL
+    /// (one written with `user:password@` would otherwise show in `Debug`).
     pub(crate) fn transport(e: reqwest::Error) -> Self {
-        // Without the URL: one written with `user:password@` would show in `Debug`.
-        let e = e.without_url();
-        if e.is_timeout() {
-            Self::Timeout(e)
-        } else {
-            Self::Transport(e)
-        }
+        Self::Transport(e.into())
     }
 
     /// The status the real 0.1.3 server answers for this failure when it hits a request:
@@ -228,8 +221,7 @@ impl From<Error> for pbx_auth_core::Error {
                 ErrorKind::Config
             }
             Error::Expired { .. } => ErrorKind::Expired,
-            Error::Timeout(_) => ErrorKind::Timeout,
-            Error::Transport(_) => ErrorKind::Transport,
+            Error::Transport(e) => e.kind(),
             Error::Rejected { .. } => ErrorKind::InvalidCredentials,
             Error::Status { status: 401, .. } => ErrorKind::InvalidCredentials,
             Error::UnknownRequest(_) => ErrorKind::Unsupported,

@@ -19,4 +19,7 @@ pub use error::Error;
 pub use key::{FernetKey, SECRET_ENV};
 pub use message::{ReqId, Request, Response};
 pub use request_name::RequestName;
+/// The reqwest this crate is built on: [`ClientBuilder::http_client`] takes its client
+/// (an API boundary, see `ARCHITECTURE.md`).
+pub use reqwest;
 pub use timestamp::Timestamp;

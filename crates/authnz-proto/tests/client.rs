@@ -66,7 +66,36 @@ async fn a_slow_server_times_out() {
         .build()
         .unwrap();
     let err = client.session_new(&session_body(None)).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Transport(e) if e.is_timeout()),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error_without_the_url() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/?token=canary-secret");
+    let client = Client::builder(url, FernetKey::from_text(&key_text()).unwrap())
+        .build()
+        .unwrap();
+    let err = client.session_new(&session_body(None)).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport(e) if e.is_connect()),
+        "{err:?}"
+    );
+    let mut text = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        text.push_str(&format!(" | {s} {s:?}"));
+        source = s.source();
+    }
+    for leak in ["canary-secret", "?token"] {
+        assert!(!text.contains(leak), "{leak} in {text}");
+    }
 }
 
 #[tokio::test]

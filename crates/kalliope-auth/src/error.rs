@@ -3,8 +3,6 @@
 //! Messages never contain a password, a salt, a derived key or a header value: they say
 //! what went wrong and where, and the cause (if any) is reachable through `source()`.
 
-use std::sync::Arc;
-
 use pbx_auth_core::ErrorKind;
 
 /// Everything that can go wrong in `kalliope-auth`.
@@ -22,15 +20,13 @@ pub enum Error {
     /// Another setting is invalid.
     #[error("invalid configuration: {0}")]
     Config(&'static str),
-    /// The server could not be reached (connection refused, DNS failure, TLS failure).
-    #[error("the Kalliope PBX server could not be reached")]
-    Unreachable(#[source] TransportError),
-    /// The connection broke while sending the request or reading the reply.
-    #[error("the request to the Kalliope PBX server failed")]
-    Transport(#[source] TransportError),
-    /// No complete reply arrived within the configured timeout.
-    #[error("the Kalliope PBX server did not answer in time")]
-    Timeout(#[source] TransportError),
+    /// The exchange with the server failed: it could not be reached
+    /// ([`TransportError::is_connect`](pbx_auth_core::TransportError::is_connect)), the
+    /// connection broke, or no complete reply arrived within the configured timeout
+    /// ([`TransportError::is_timeout`](pbx_auth_core::TransportError::is_timeout)). Its
+    /// message names no URL.
+    #[error("the exchange with the Kalliope PBX server failed")]
+    Transport(#[from] pbx_auth_core::TransportError),
     /// The salt endpoint answered with a status other than 2xx.
     #[error("the salt request was refused with status {status}")]
     #[non_exhaustive]
@@ -75,50 +71,24 @@ pub enum Error {
     Core(#[source] pbx_auth_core::Error),
 }
 
-/// An opaque transport failure; the underlying HTTP client's error is its source.
-#[derive(Debug, Clone)]
-pub struct TransportError(Arc<dyn std::error::Error + Send + Sync + 'static>);
-
-impl TransportError {
-    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self(Arc::new(error))
-    }
-}
-
-impl std::fmt::Display for TransportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
-    }
-}
-
 impl Error {
-    /// Maps a reqwest error, dropping its URL (which may carry a path the caller considers
-    /// private) so it never reaches a log through this error.
+    /// Maps a reqwest error to [`Error::Transport`]; the core's conversion drops its URL
+    /// (which may carry a path the caller considers private) so it never reaches a log
+    /// through this error.
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
-        let timeout = error.is_timeout();
-        let connect = error.is_connect();
-        let inner = TransportError::new(error.without_url());
-        if timeout {
-            Self::Timeout(inner)
-        } else if connect {
-            Self::Unreachable(inner)
-        } else {
-            Self::Transport(inner)
-        }
+        Self::Transport(error.into())
     }
 
     /// Recovers this crate's error from a core error that carries one as its source (the
-    /// salt source and signer wrap theirs that way), so callers see the precise variant.
+    /// salt source and signer wrap theirs that way), or a core transport failure as
+    /// [`Error::Transport`], so callers see the precise variant.
     pub(crate) fn from_core(error: pbx_auth_core::Error) -> Self {
-        let ours = std::error::Error::source(&error).and_then(|s| s.downcast_ref::<Self>());
-        match ours {
-            Some(inner) => inner.clone(),
+        let source = std::error::Error::source(&error);
+        if let Some(ours) = source.and_then(|s| s.downcast_ref::<Self>()) {
+            return ours.clone();
+        }
+        match source.and_then(|s| s.downcast_ref::<pbx_auth_core::TransportError>()) {
+            Some(transport) => Self::Transport(transport.clone()),
             None => Self::Core(error),
         }
     }
@@ -132,8 +102,7 @@ impl Error {
             Self::InvalidCredentials(_) | Self::Unauthorized { .. } => {
                 ErrorKind::InvalidCredentials
             }
-            Self::Unreachable(_) | Self::Transport(_) => ErrorKind::Transport,
-            Self::Timeout(_) => ErrorKind::Timeout,
+            Self::Transport(e) => e.kind(),
             Self::SaltStatus { .. }
             | Self::SaltUnparseable(_)
             | Self::ResponseTooLarge { .. }

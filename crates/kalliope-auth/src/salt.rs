@@ -65,10 +65,9 @@ impl SaltSource {
     ///
     /// # Errors
     ///
-    /// [`Error::Unreachable`], [`Error::Transport`] or [`Error::Timeout`] when no reply
-    /// arrives, [`Error::SaltStatus`] for a non-2xx reply, [`Error::ResponseTooLarge`] for
-    /// a body over [`MAX_SALT_REPLY_BYTES`], [`Error::SaltUnparseable`] when
-    /// the body holds no salt, [`Error::InvalidCredentials`] for an empty salt or one with
+    /// [`Error::Transport`] when no reply arrives, [`Error::SaltStatus`] for a non-2xx
+    /// reply, [`Error::ResponseTooLarge`] for a body over [`MAX_SALT_REPLY_BYTES`],
+    /// [`Error::SaltUnparseable`] when the body holds no salt, [`Error::InvalidCredentials`] for an empty salt or one with
     /// braces.
     pub async fn fetch_salt(&self) -> Result<String, Error> {
         let response = self

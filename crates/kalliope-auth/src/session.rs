@@ -310,7 +310,7 @@ impl Session {
     /// # Errors
     ///
     /// [`Error::InvalidCredentials`] for unusable values, else the salt fetch's error
-    /// ([`Error::Unreachable`], [`Error::Timeout`], [`Error::SaltStatus`],
+    /// ([`Error::Transport`], [`Error::SaltStatus`],
     /// [`Error::SaltUnparseable`]). On error the session is left logged out.
     pub async fn login(
         &self,
@@ -423,9 +423,8 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`Error::ForeignUrl`], [`Error::Unreachable`], [`Error::Transport`],
-    /// [`Error::Timeout`], the salt errors, [`Error::Unauthorized`] after the retry,
-    /// [`Error::TooManyRedirects`] or [`Error::BadRedirect`].
+    /// [`Error::ForeignUrl`], [`Error::Transport`], the salt errors, [`Error::Unauthorized`]
+    /// after the retry, [`Error::TooManyRedirects`] or [`Error::BadRedirect`].
     pub async fn request(
         &self,
         method: Method,

@@ -86,7 +86,7 @@ pub(crate) struct AuthnzArgs {
 
 fn fail(what: &str, e: &Error) -> CliError {
     let kind = match e {
-        Error::Transport(_) | Error::Timeout(_) => Kind::Transport,
+        Error::Transport(_) => Kind::Transport,
         Error::Config(_)
         | Error::InvalidKey(_)
         | Error::KeyUnavailable { .. }

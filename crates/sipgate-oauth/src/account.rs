@@ -34,7 +34,7 @@ pub struct Account {
 /// # Errors
 ///
 /// [`Error::Unauthorized`] for 401/403, [`Error::UnexpectedResponse`] for another status or
-/// body, [`Error::ResponseTooLarge`] for a body over [`MAX_ACCOUNT_RESPONSE_BYTES`], [`Error::Transport`]/[`Error::Timeout`], or the authenticator's error.
+/// body, [`Error::ResponseTooLarge`] for a body over [`MAX_ACCOUNT_RESPONSE_BYTES`], [`Error::Transport`], or the authenticator's error.
 pub async fn account<A: Authenticator + ?Sized>(
     http: &reqwest::Client,
     auth: &A,
@@ -43,7 +43,8 @@ pub async fn account<A: Authenticator + ?Sized>(
     let request = http
         .get(url.clone())
         .header(http::header::ACCEPT, "application/json")
-        .build()?;
+        .build()
+        .map_err(Error::transport)?;
     let response = execute(http, auth, request).await?;
     let status = response.status();
     if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {

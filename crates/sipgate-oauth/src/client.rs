@@ -18,7 +18,7 @@ use url::Url;
 use crate::callback::{Callback, verify_callback};
 use crate::config::{ClientAuth, Config};
 use crate::error::Error;
-use crate::http_client::{TokenHttpClient, TokenHttpError};
+use crate::http_client::TokenHttpClient;
 
 /// The `oauth2` client with the endpoints this crate uses it for: authorization and token.
 type Inner = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -231,7 +231,7 @@ impl OAuthClient {
     /// # Errors
     ///
     /// [`Error::InvalidGrant`], [`Error::InvalidClient`], [`Error::OAuth`],
-    /// [`Error::Transport`], [`Error::Timeout`] or [`Error::UnexpectedResponse`].
+    /// [`Error::Transport`] or [`Error::UnexpectedResponse`].
     pub async fn exchange_code(
         &self,
         request: AuthorizationRequest,
@@ -408,14 +408,14 @@ fn oauth_error(error: &str, description: Option<&str>) -> Error {
 }
 
 fn token_error(
-    error: RequestTokenError<TokenHttpError, StandardErrorResponse<BasicErrorResponseType>>,
+    error: RequestTokenError<Error, StandardErrorResponse<BasicErrorResponseType>>,
 ) -> Error {
     match error {
         RequestTokenError::ServerResponse(response) => oauth_error(
             response.error().as_ref(),
             response.error_description().map(String::as_str),
         ),
-        RequestTokenError::Request(e) => e.into(),
+        RequestTokenError::Request(e) => e,
         // The body is not quoted: an odd success body may hold a token.
         RequestTokenError::Parse(e, _body) => Error::UnexpectedResponse(format!(
             "the token endpoint's answer could not be parsed (at {})",

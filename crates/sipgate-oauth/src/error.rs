@@ -75,11 +75,13 @@ pub enum Error {
         status: u16,
     },
 
-    /// The server could not be reached or the connection broke.
-    #[error("transport error: {0}")]
-    Transport(String),
+    /// The server could not be reached, the connection broke or no answer arrived in time
+    /// ([`TransportError::is_timeout`](pbx_auth_core::TransportError::is_timeout)). Its
+    /// message names no URL.
+    #[error("the exchange with the server failed")]
+    Transport(#[from] pbx_auth_core::TransportError),
 
-    /// Nothing arrived in time (the login callback, or a response).
+    /// The login callback did not arrive in time.
     #[error("timed out: {0}")]
     Timeout(String),
 
@@ -106,7 +108,7 @@ pub enum Error {
 
     /// An error from the shared core (a cached refresh failure, a signing problem).
     #[error(transparent)]
-    Core(#[from] pbx_auth_core::Error),
+    Core(pbx_auth_core::Error),
 }
 
 fn describe(description: Option<&str>) -> String {
@@ -134,7 +136,8 @@ impl Error {
             | Self::OAuth { .. }
             | Self::UnexpectedResponse(_)
             | Self::ResponseTooLarge { .. } => ErrorKind::Protocol,
-            Self::Transport(_) | Self::Store(_) => ErrorKind::Transport,
+            Self::Transport(e) => e.kind(),
+            Self::Store(_) => ErrorKind::Transport,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Unsupported(_) => ErrorKind::Unsupported,
             Self::Core(e) => e.kind(),
@@ -151,14 +154,25 @@ impl From<Error> for pbx_auth_core::Error {
     }
 }
 
-impl From<reqwest::Error> for Error {
-    fn from(error: reqwest::Error) -> Self {
-        // Without the URL: a redirect URI with a code must never end up in a log.
-        let error = error.without_url();
-        if error.is_timeout() {
-            Self::Timeout(format!("the request timed out ({error})"))
-        } else {
-            Self::Transport(format!("the request could not be completed ({error})"))
+impl From<pbx_auth_core::Error> for Error {
+    /// A failed exchange reported by the core (its source is a
+    /// [`TransportError`](pbx_auth_core::TransportError)) becomes [`Error::Transport`], so a
+    /// refused connection has one shape whichever path sent the request.
+    fn from(error: pbx_auth_core::Error) -> Self {
+        let transport = std::error::Error::source(&error)
+            .and_then(|s| s.downcast_ref::<pbx_auth_core::TransportError>());
+        match transport {
+            Some(transport) => Self::Transport(transport.clone()),
+            None => Self::Core(error),
         }
+    }
+}
+
+impl Error {
+    /// Maps a reqwest error to [`Error::Transport`]. The core's conversion drops the URL: a
+    /// redirect URI with a code must never end up in a log. Not a `From` impl, so that no
+    /// reqwest type is part of this crate's public API.
+    pub(crate) fn transport(error: reqwest::Error) -> Self {
+        Self::Transport(error.into())
     }
 }

@@ -18,30 +18,9 @@ pub struct TokenHttpClient {
     client: reqwest::Client,
 }
 
-/// Why a token-endpoint request failed before an HTTP answer arrived.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct TokenHttpError {
-    message: String,
-    timeout: bool,
-    too_large: Option<usize>,
-}
-
 /// The largest token-endpoint reply read. Token responses are a few KiB even with JWT
 /// access and ID tokens; anything far bigger is not one.
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 1024 * 1024;
-
-impl From<TokenHttpError> for Error {
-    fn from(error: TokenHttpError) -> Self {
-        if let Some(limit) = error.too_large {
-            Self::ResponseTooLarge { limit }
-        } else if error.timeout {
-            Self::Timeout(error.message)
-        } else {
-            Self::Transport(error.message)
-        }
-    }
-}
 
 impl TokenHttpClient {
     /// A client with redirects disabled, a 30 s timeout and no connection reuse.
@@ -59,7 +38,8 @@ impl TokenHttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(0)
-            .build()?;
+            .build()
+            .map_err(Error::transport)?;
         Ok(Self { client })
     }
 
@@ -70,7 +50,9 @@ impl TokenHttpClient {
         Self { client }
     }
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TokenHttpError> {
+    // The crate's own error is the `oauth2` client's error, so no second error type is
+    // public: a failure before an answer is `Transport`, an oversized body `ResponseTooLarge`.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let (parts, body) = request.into_parts();
         let url = parts.uri.to_string();
         let mut builder = self
@@ -81,30 +63,10 @@ impl TokenHttpClient {
         if parts.version != http::Version::default() {
             builder = builder.version(parts.version);
         }
-        let response = builder.send().await.map_err(|e| {
-            let e = e.without_url();
-            TokenHttpError {
-                timeout: e.is_timeout(),
-                message: format!("the token request could not be completed ({e})"),
-                too_large: None,
-            }
-        })?;
+        let response = builder.send().await.map_err(Error::transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = read_capped(response, MAX_TOKEN_RESPONSE_BYTES)
-            .await
-            .map_err(|e| match e {
-                Error::ResponseTooLarge { limit } => TokenHttpError {
-                    timeout: false,
-                    message: format!("the token response is larger than {limit} bytes"),
-                    too_large: Some(limit),
-                },
-                other => TokenHttpError {
-                    timeout: matches!(other, Error::Timeout(_)),
-                    message: format!("the token response could not be read ({other})"),
-                    too_large: None,
-                },
-            })?;
+        let body = read_capped(response, MAX_TOKEN_RESPONSE_BYTES).await?;
         let mut out = http::Response::new(body);
         *out.status_mut() = status;
         *out.headers_mut() = headers;
@@ -125,7 +87,7 @@ pub(crate) async fn read_capped(
         return Err(Error::ResponseTooLarge { limit });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
         if body.len() + chunk.len() > limit {
             return Err(Error::ResponseTooLarge { limit });
         }
@@ -135,7 +97,7 @@ pub(crate) async fn read_capped(
 }
 
 impl<'c> AsyncHttpClient<'c> for TokenHttpClient {
-    type Error = TokenHttpError;
+    type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {

@@ -32,9 +32,12 @@ pub use config::{
 };
 pub use error::Error;
 pub use fleet::{SharedBearer, SharedRefreshSource, shared_bearer, store_login};
-pub use http_client::{MAX_TOKEN_RESPONSE_BYTES, TokenHttpClient, TokenHttpError};
+pub use http_client::{MAX_TOKEN_RESPONSE_BYTES, TokenHttpClient};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;
+/// The reqwest this crate is built on: [`TokenHttpClient::from_reqwest`] takes its client
+/// (an API boundary, see `ARCHITECTURE.md`).
+pub use reqwest;
 #[cfg(unix)]
 pub use shared_file::SharedFileStore;
 pub use store::{FileStore, MAX_TOKEN_FILE_BYTES, MemoryStore, TokenStore};

@@ -136,10 +136,10 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Token`] when the server could not revoke it (it is forgotten anyway).
+    /// [`Error::Core`] when the server could not revoke it (it is forgotten anyway).
     pub async fn close(&self) -> Result<(), Error> {
         match &self.inner.auto {
-            Some(auto) => auto.cache().revoke().await.map_err(Error::Token),
+            Some(auto) => auto.cache().revoke().await.map_err(Error::Core),
             None => Ok(()),
         }
     }

@@ -6,17 +6,16 @@ use serde_json::{Map, Value};
 
 /// Everything that can go wrong in `wazo-auth-client`.
 ///
-/// Messages never contain tokens or passwords; transport errors have their URL removed
-/// because wazo-auth puts tokens in paths.
+/// Messages never contain tokens or passwords; transport errors are the core's
+/// [`TransportError`](pbx_auth_core::TransportError), which names no URL (wazo-auth puts
+/// tokens in paths).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server could not be reached or the connection broke.
-    #[error("could not reach wazo-auth")]
-    Transport(#[source] reqwest::Error),
-    /// The request took longer than the configured timeout.
-    #[error("the request to wazo-auth timed out")]
-    Timeout(#[source] reqwest::Error),
+    /// The server could not be reached, the connection broke or no answer arrived in time
+    /// ([`TransportError::is_timeout`](pbx_auth_core::TransportError::is_timeout)).
+    #[error("the exchange with wazo-auth failed")]
+    Transport(#[from] pbx_auth_core::TransportError),
     /// The server answered with an error status (or an unexpected redirect).
     #[error("wazo-auth answered {status}{}", .body.summary())]
     Http {
@@ -60,7 +59,7 @@ pub enum Error {
     Config(&'static str),
     /// Getting a token for the request failed (automatic token mode).
     #[error("could not obtain a token")]
-    Token(#[source] pbx_auth_core::Error),
+    Core(#[source] pbx_auth_core::Error),
     /// An answer's body was longer than the client's limit
     /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size)).
     #[error("the answer of wazo-auth is longer than the limit of {limit} bytes")]
@@ -82,11 +81,11 @@ impl Error {
     /// Whether retrying later may help (transport, timeout, 429 and 5xx).
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Transport(_) | Self::Timeout(_) => true,
+            Self::Transport(_) => true,
             Self::Http { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
-            Self::Token(e) => e.is_transient(),
+            Self::Core(e) => e.is_transient(),
             _ => false,
         }
     }
@@ -102,12 +101,7 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
-        let error = error.without_url();
-        if error.is_timeout() {
-            Self::Timeout(error)
-        } else {
-            Self::Transport(error)
-        }
+        Self::Transport(error.into())
     }
 }
 
@@ -172,15 +166,14 @@ impl From<Error> for pbx_auth_core::Error {
     fn from(error: Error) -> Self {
         use pbx_auth_core::ErrorKind;
         let kind = match &error {
-            Error::Transport(_) => ErrorKind::Transport,
-            Error::Timeout(_) => ErrorKind::Timeout,
+            Error::Transport(e) => e.kind(),
             Error::Http { status, .. } if *status == StatusCode::UNAUTHORIZED => {
                 ErrorKind::InvalidCredentials
             }
             Error::InvalidToken => ErrorKind::Expired,
             Error::MissingPermissions => ErrorKind::InvalidCredentials,
             Error::Config(_) | Error::NotWazo { .. } => ErrorKind::Config,
-            Error::Token(e) => e.kind(),
+            Error::Core(e) => e.kind(),
             _ => ErrorKind::Protocol,
         };
         let message = match &error {

@@ -22,5 +22,9 @@ pub use list::{Direction, ListParams, Page};
 pub use pbx_auth_core::{AccessToken, Password, RefreshToken};
 pub use pbx_auth_core::{RenewerHandle, TokenRenewer};
 pub use refusal::WazoRefusals;
+/// The reqwest this crate is built on: [`ClientBuilder::http_client`] and
+/// [`ClientBuilder::add_root_certificate`] take its types (an API boundary, see
+/// `ARCHITECTURE.md`).
+pub use reqwest;
 pub use source::WazoTokenSource;
 pub use transport::DEFAULT_MAX_BODY_SIZE;

@@ -193,12 +193,12 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// The exchange's error: a wazo error, holding the authenticator's as [`Error::Token`].
+/// The exchange's error: a wazo error, holding the authenticator's as [`Error::Core`].
 struct Failed(Error);
 
 impl From<pbx_auth_core::Error> for Failed {
     fn from(error: pbx_auth_core::Error) -> Self {
-        Self(Error::Token(error))
+        Self(Error::Core(error))
     }
 }
 

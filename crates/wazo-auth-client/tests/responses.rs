@@ -305,11 +305,11 @@ async fn timeouts_and_refused_connections_are_errors_not_invalid() {
     .await;
     assert!(matches!(
         c.token().is_valid(K, None, None).await,
-        Err(Error::Timeout(_))
+        Err(Error::Transport(e)) if e.is_timeout()
     ));
     assert!(matches!(
         c.token().check(K, None, None).await,
-        Err(Error::Timeout(_))
+        Err(Error::Transport(e)) if e.is_timeout()
     ));
     let refused = Client::builder("127.0.0.1")
         .port(9)
@@ -318,12 +318,52 @@ async fn timeouts_and_refused_connections_are_errors_not_invalid() {
         .unwrap();
     assert!(matches!(
         refused.token().is_valid(K, None, None).await,
-        Err(Error::Transport(_))
+        Err(Error::Transport(e)) if e.is_connect()
     ));
     assert!(matches!(
         refused.users().get(U, None).await,
-        Err(Error::Transport(_))
+        Err(Error::Transport(e)) if e.is_connect()
     ));
     assert!(refused.token().revoke(K).await.unwrap_err().is_transient());
     assert!(!refused.is_server_reachable().await);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error_without_the_url() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let refused = Client::builder("127.0.0.1")
+        .port(port)
+        .danger_plain_http()
+        .build()
+        .unwrap();
+    // A token in the path, and one in the query string (`?token=canary-secret`).
+    let path_token = "ca4a7e5e-c4e7-4ca4-a7e5-ec4e7ca4a7e5";
+    let in_path = refused
+        .token()
+        .is_valid(path_token, None, None)
+        .await
+        .unwrap_err();
+    let in_query = refused
+        .users()
+        .list(&ListParams::new().filter("token", "canary-secret"), None)
+        .await
+        .unwrap_err();
+    for err in [in_path, in_query] {
+        assert!(
+            matches!(&err, Error::Transport(e) if e.is_connect()),
+            "{err:?}"
+        );
+        let mut text = format!("{err} {err:?}");
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            text.push_str(&format!(" | {s} {s:?}"));
+            source = s.source();
+        }
+        for leak in ["canary-secret", "token=", path_token] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+    }
 }

@@ -33,9 +33,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Maps a library error to the tool's: transport 3, refusals 1, configuration 2.
 fn fail(what: &str, e: &Error) -> CliError {
     let kind = match e {
-        Error::Transport(_) | Error::Timeout(_) => Kind::Transport,
+        Error::Transport(_) => Kind::Transport,
         Error::Config(_) => Kind::Usage,
-        Error::Token(inner) => match inner.kind() {
+        Error::Core(inner) => match inner.kind() {
             pbx_auth_core::ErrorKind::Transport | pbx_auth_core::ErrorKind::Timeout => {
                 Kind::Transport
             }

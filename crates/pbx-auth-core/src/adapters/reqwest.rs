@@ -38,7 +38,7 @@ pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
 /// # Errors
 ///
 /// Returns the authenticator's error, or a [`ErrorKind::Transport`] /
-/// [`ErrorKind::Timeout`] error carrying reqwest's error as its source.
+/// [`ErrorKind::Timeout`] error whose source is a [`TransportError`](crate::TransportError).
 pub async fn execute<A: Authenticator + ?Sized>(
     client: &reqwest::Client,
     authenticator: &A,
@@ -177,16 +177,9 @@ pub fn retry_copy(request: &reqwest::Request) -> Option<reqwest::Request> {
 }
 
 /// Maps a reqwest error to a core error without copying its text (which may hold a URL).
+///
+/// The core error's source is the [`TransportError`](crate::TransportError), so protocol
+/// crates can recover it for their own `Transport` variant.
 pub fn transport_error(error: reqwest::Error) -> Error {
-    let kind = if error.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Transport
-    };
-    let message = if error.is_timeout() {
-        "the request timed out"
-    } else {
-        "the request could not be sent"
-    };
-    Error::new(kind, message).with_source(error.without_url())
+    Error::from(crate::TransportError::from(error))
 }
