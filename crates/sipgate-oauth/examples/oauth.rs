@@ -85,7 +85,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
             let show = |url: &Url| {
                 show_url(url);
-                println!("After logging in, paste the full URL from the browser's address bar here:");
+                println!(
+                    "After logging in, paste the full URL from the browser's address bar here:"
+                );
             };
             client.login_with_pasted_url(show, stdin).await?
         }

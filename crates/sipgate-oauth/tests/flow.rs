@@ -328,7 +328,11 @@ async fn login_hands_the_url_to_the_caller_when_no_browser_opens() {
     assert!(matches!(err, Error::Timeout(_)), "{err}");
     let shown = shown.into_inner().unwrap();
     assert_eq!(shown.len(), 1, "{shown:?}");
-    assert!(shown[0].query_pairs().any(|(k, _)| k == "state"), "{}", shown[0]);
+    assert!(
+        shown[0].query_pairs().any(|(k, _)| k == "state"),
+        "{}",
+        shown[0]
+    );
     assert!(shown[0].query_pairs().any(|(k, _)| k == "code_challenge"));
 
     // The paste variant shows the URL through its callback before reading the input.
@@ -340,7 +344,10 @@ async fn login_hands_the_url_to_the_caller_when_no_browser_opens() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidCallback(_)), "{err}");
     let pasted_shown = pasted_shown.unwrap();
-    assert!(pasted_shown.query_pairs().any(|(k, _)| k == "state"), "{pasted_shown}");
+    assert!(
+        pasted_shown.query_pairs().any(|(k, _)| k == "state"),
+        "{pasted_shown}"
+    );
 }
 
 #[tokio::test]
