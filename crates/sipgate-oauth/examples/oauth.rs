@@ -92,7 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             client.login_with_pasted_url(show, stdin).await?
         }
         "scripted" => client.login(&ScriptedBrowser, &show_url, timeout).await?,
-        "print" => client.login(&NoBrowser::default(), &show_url, timeout).await?,
+        "print" => {
+            client
+                .login(&NoBrowser::default(), &show_url, timeout)
+                .await?
+        }
         _ => {
             client
                 .login(&PrintThenOpen(default_opener()), &|_| {}, timeout)
