@@ -129,7 +129,12 @@ impl TokenSource for SaltSource {
         &self,
         _previous: Option<&SigningKey>,
     ) -> Result<Issued<SigningKey>, pbx_auth_core::Error> {
-        let salt = self.fetch_salt().await?;
+        // The path only: the salt and the key derived from it never reach a log.
+        tracing::debug!(path = self.url.path(), "fetching the salt");
+        let salt = self
+            .fetch_salt()
+            .await
+            .inspect_err(|error| tracing::debug!(%error, "the salt fetch failed"))?;
         let key = SigningKey::derive(&self.credentials, &salt)?;
         // Salts do not expire on their own; a refused header invalidates the key instead.
         Ok(Issued::non_expiring(key))

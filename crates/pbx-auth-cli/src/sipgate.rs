@@ -292,8 +292,17 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
             let store = store::open(ctx, "sipgate")?;
             let tokens = if *no_browser {
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+                // The library never prints; the URL holds no secret (state and the PKCE
+                // challenge are public), so the CLI shows it.
+                let show = |url: &url::Url| {
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "Please open the following URL in your browser:\n{url}\n\
+                         After logging in, paste the full URL from the browser's address bar here:"
+                    );
+                };
                 client
-                    .login_with_pasted_url(stdin)
+                    .login_with_pasted_url(show, stdin)
                     .await
                     .map_err(|e| fail("login", &e))?
             } else {
@@ -307,7 +316,8 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
                 };
                 let spin = spinner(ctx);
                 let result = client
-                    .login(&opener, Duration::from_secs(*login_timeout))
+                    // The opener has shown the URL already, so the fallback has nothing to add.
+                    .login(&opener, &|_| {}, Duration::from_secs(*login_timeout))
                     .await;
                 if let Some(spin) = spin {
                     spin.abort();

@@ -401,6 +401,16 @@ where
         body: Option<&[u8]>,
     ) -> AuthAction {
         let verdict = self.policy.classify(status, headers, body);
+        if verdict != Verdict::Accepted {
+            // Off the warm path: only a refusal is worth an event. The serial names the
+            // credential; a credential the caller supplied has none.
+            tracing::debug!(
+                ?verdict,
+                status = status.as_u16(),
+                serial = receipt.serial(),
+                "request refused"
+            );
+        }
         if !matches!(verdict, Verdict::Stale | Verdict::Rejected) || !self.drop_credential(receipt)
         {
             return AuthAction::Done;

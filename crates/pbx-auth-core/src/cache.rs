@@ -189,9 +189,16 @@ impl<S: TokenSource> Inner<S> {
             .or(self.policy.default_lifetime)
             .map(|l| l.min(MAX_LIFETIME));
         let token = Arc::new(issued.token);
+        let serial = SERIALS.fetch_add(1, Ordering::Relaxed) + 1;
+        // The serial and lifetime only: the token itself never reaches a log.
+        tracing::debug!(
+            serial,
+            lifetime_secs = lifetime.map(|l| l.as_secs()),
+            "credential cached"
+        );
         let entry = Entry {
             token: Arc::clone(&token),
-            serial: SERIALS.fetch_add(1, Ordering::Relaxed) + 1,
+            serial,
             expires_at: lifetime.map(|l| issued.received_at + l),
             refresh_at: lifetime.map(|l| self.policy.refresh_point(issued.received_at, l)),
         };
@@ -291,8 +298,11 @@ impl<S: TokenSource> TokenCache<S> {
         };
         match current {
             Some((entry, true)) => Ok(self.refresh_soft(entry).await),
-            Some((entry, false)) => self.refresh_hard(Some(Arc::clone(&entry.token))).await,
-            None => self.refresh_hard(None).await,
+            Some((entry, false)) => {
+                self.refresh_hard(Some(Arc::clone(&entry.token)), Some(entry.serial))
+                    .await
+            }
+            None => self.refresh_hard(None, None).await,
         }
     }
 
@@ -326,15 +336,35 @@ impl<S: TokenSource> TokenCache<S> {
         if let Some(current) = self.current_if(|e| e.is_fresh(Instant::now())) {
             return current;
         }
-        match self.run_fetch(guard, Some(Arc::clone(&entry.token))).await {
+        let previous = Some(Arc::clone(&entry.token));
+        match self
+            .run_fetch(
+                guard,
+                previous,
+                "refresh ahead of expiry",
+                Some(entry.serial),
+            )
+            .await
+        {
             Ok(token) => token,
             // The failure is recorded for the backoff; the old token is still valid.
-            Err(_) => Arc::clone(&entry.token),
+            Err(error) => {
+                tracing::warn!(
+                    serial = entry.serial,
+                    %error,
+                    "credential refresh failed; serving the cached credential until it expires"
+                );
+                Arc::clone(&entry.token)
+            }
         }
     }
 
     /// No valid token: queue on the lock, re-check, then fetch.
-    async fn refresh_hard(&self, previous: Option<Arc<S::Token>>) -> Result<Arc<S::Token>, Error> {
+    async fn refresh_hard(
+        &self,
+        previous: Option<Arc<S::Token>>,
+        replaces: Option<u64>,
+    ) -> Result<Arc<S::Token>, Error> {
         if let Some(error) = self.inner.recent_failure(Instant::now()) {
             return Err(error);
         }
@@ -347,7 +377,12 @@ impl<S: TokenSource> TokenCache<S> {
         if let Some(error) = self.inner.recent_failure(now) {
             return Err(error);
         }
-        self.run_fetch(guard, previous).await
+        let why = if replaces.is_some() {
+            "cached credential expired"
+        } else {
+            "no cached credential"
+        };
+        self.run_fetch(guard, previous, why, replaces).await
     }
 
     fn current_if(&self, keep: impl Fn(&Entry<S::Token>) -> bool) -> Option<Arc<S::Token>> {
@@ -365,13 +400,17 @@ impl<S: TokenSource> TokenCache<S> {
         &self,
         guard: OwnedMutexGuard<()>,
         previous: Option<Arc<S::Token>>,
+        why: &'static str,
+        replaces: Option<u64>,
     ) -> Result<Arc<S::Token>, Error> {
         let inner = Arc::clone(&self.inner);
+        tracing::debug!(why, replaces, "fetching a credential");
         let task = async move {
             let _guard = guard;
             match inner.source.fetch(previous.as_deref()).await {
                 Ok(issued) => Ok(inner.publish(issued)),
                 Err(error) => {
+                    tracing::warn!(why, replaces, kind = ?error.kind(), %error, "credential fetch failed");
                     inner.record_failure(&error);
                     Err(error)
                 }
@@ -411,6 +450,10 @@ impl<S: TokenSource> TokenCache<S> {
                 .zip(current.as_ref())
                 .is_some_and(|(p, c)| Arc::ptr_eq(p, c))
             {
+                tracing::debug!(
+                    serial = current.as_ref().map(|e| e.serial),
+                    "cached credential invalidated"
+                );
                 *self.inner.failure() = None;
             }
         }
@@ -433,13 +476,15 @@ impl<S: TokenSource> TokenCache<S> {
     /// Returns the source's error. A still-valid cached token is kept on failure.
     pub async fn force_refresh(&self) -> Result<Arc<S::Token>, Error> {
         let guard = Arc::clone(&self.inner.refresh).lock_owned().await;
-        let previous = self
+        let (previous, replaces) = self
             .inner
             .entry
             .load()
             .as_ref()
-            .map(|e| Arc::clone(&e.token));
-        self.run_fetch(guard, previous).await
+            .map(|e| (Arc::clone(&e.token), e.serial))
+            .unzip();
+        self.run_fetch(guard, previous, "refresh forced", replaces)
+            .await
     }
 
     /// Removes the cached token and revokes it at the server. Nothing cached is a no-op.
@@ -451,7 +496,14 @@ impl<S: TokenSource> TokenCache<S> {
         let _guard = Arc::clone(&self.inner.refresh).lock_owned().await;
         let entry = self.inner.entry.swap(None);
         match entry {
-            Some(entry) => self.inner.source.revoke(&entry.token).await,
+            Some(entry) => {
+                tracing::debug!(serial = entry.serial, "revoking the cached credential");
+                let result = self.inner.source.revoke(&entry.token).await;
+                if let Err(error) = &result {
+                    tracing::warn!(serial = entry.serial, %error, "revocation failed");
+                }
+                result
+            }
             None => Ok(()),
         }
     }

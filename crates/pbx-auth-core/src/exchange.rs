@@ -232,6 +232,10 @@ where
     let (response, action) = judge(authenticator, &receipt, response).await;
     match (action, copy) {
         (AuthAction::RetryOnce, Some(again)) => {
+            tracing::debug!(
+                status = response.status().as_u16(),
+                "stale credential refused; retrying once with a fresh one"
+            );
             // The refused response's connection goes back to the pool before the retry.
             drop(response);
             Ok(Sent {
@@ -239,7 +243,17 @@ where
                 retried: true,
             })
         }
-        _ => Ok(Sent {
+        (AuthAction::RetryOnce, None) => {
+            tracing::debug!(
+                status = response.status().as_u16(),
+                "stale credential refused; the body cannot be copied, so no retry"
+            );
+            Ok(Sent {
+                response,
+                retried: false,
+            })
+        }
+        (AuthAction::Done, _) => Ok(Sent {
             response,
             retried: false,
         }),

@@ -175,21 +175,34 @@ impl<S: TokenSource> Loop<S> {
                 let token = Arc::new(issued.token);
                 self.tx.send_replace(Some(Arc::clone(&token)));
                 self.notify(&token);
-                lifetime.map(|l| {
+                let next = lifetime.map(|l| {
                     self.policy
                         .refresh_point(received_at, l)
                         .saturating_duration_since(Instant::now())
-                })
+                });
+                // The lifetime and the schedule only, never the credential.
+                tracing::debug!(
+                    lifetime_secs = lifetime.map(|l| l.as_secs()),
+                    next_renewal_secs = next.map(|d| d.as_secs()),
+                    "credential renewed"
+                );
+                next
             }
-            Err(_) => {
+            Err(error) => {
                 let index = self.failures.min(self.backoff.len().saturating_sub(1));
                 self.failures += 1;
-                Some(
-                    self.backoff
-                        .get(index)
-                        .copied()
-                        .unwrap_or(Duration::from_secs(32)),
-                )
+                let delay = self
+                    .backoff
+                    .get(index)
+                    .copied()
+                    .unwrap_or(Duration::from_secs(32));
+                tracing::warn!(
+                    failures = self.failures,
+                    retry_in_secs = delay.as_secs(),
+                    %error,
+                    "credential renewal failed"
+                );
+                Some(delay)
             }
         }
     }
@@ -253,7 +266,14 @@ impl<S: TokenSource> RenewerHandle<S> {
             let _ = task.await;
         }
         match (self.revoke_on_stop, self.token()) {
-            (true, Some(token)) => self.source.revoke(&token).await,
+            (true, Some(token)) => {
+                tracing::debug!("revoking the renewed credential on stop");
+                let result = self.source.revoke(&token).await;
+                if let Err(error) = &result {
+                    tracing::warn!(%error, "revocation on stop failed");
+                }
+                result
+            }
             _ => Ok(()),
         }
     }

@@ -17,17 +17,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuthExt as _, BrowserOpener, Config, FileStore, MemoryStore, OAuthClient, PrintUrl,
+    BearerAuthExt as _, BrowserOpener, Config, FileStore, MemoryStore, NoBrowser, OAuthClient,
     TokenStore, account, bearer_auth_from_login, default_opener,
 };
 use url::Url;
 
-/// Prints the URL (as the original does), then hands it to the real opener.
+/// Prints the URL (as the original does), then hands it to the real opener; the login's
+/// own fallback then has nothing left to show.
 struct PrintThenOpen(Box<dyn BrowserOpener>);
 
 impl BrowserOpener for PrintThenOpen {
     fn open(&self, url: &Url) -> Result<(), String> {
-        println!("Please open the following URL in your browser:\n{url}");
+        show_url(url);
         self.0.open(url)
     }
 }
@@ -62,6 +63,11 @@ impl BrowserOpener for ScriptedBrowser {
     }
 }
 
+/// The library never prints: the example tells the user where to go itself.
+fn show_url(url: &Url) {
+    println!("Please open the following URL in your browser:\n{url}");
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env_file = std::env::args().nth(1).unwrap_or_else(|| ".env".to_owned());
@@ -77,13 +83,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = match mode.as_str() {
         "paste" => {
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-            client.login_with_pasted_url(stdin).await?
+            let show = |url: &Url| {
+                show_url(url);
+                println!(
+                    "After logging in, paste the full URL from the browser's address bar here:"
+                );
+            };
+            client.login_with_pasted_url(show, stdin).await?
         }
-        "scripted" => client.login(&ScriptedBrowser, timeout).await?,
-        "print" => client.login(&PrintUrl::default(), timeout).await?,
+        "scripted" => client.login(&ScriptedBrowser, &show_url, timeout).await?,
+        "print" => {
+            client
+                .login(&NoBrowser::default(), &show_url, timeout)
+                .await?
+        }
         _ => {
             client
-                .login(&PrintThenOpen(default_opener()), timeout)
+                .login(&PrintThenOpen(default_opener()), &|_| {}, timeout)
                 .await?
         }
     };

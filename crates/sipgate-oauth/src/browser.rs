@@ -1,14 +1,14 @@
-//! Opening the authorization URL: a replaceable hook, the system browser by default, and
-//! the printed URL as the fallback.
-
-use std::io::Write as _;
+//! Opening the authorization URL: a replaceable hook, the system browser by default. The
+//! library never prints: when no browser opens, the login hands the URL to the caller's
+//! `show_url` callback, and the caller tells the user.
 
 use url::Url;
 
-/// Opens the authorization URL for the user. Tests and headless tools plug in their own.
+/// Opens the authorization URL for the user. Tests and headless tools plug in their own; a
+/// closure `|url| { show(url); Ok(()) }` is the opener for machines without a browser.
 pub trait BrowserOpener: Send + Sync {
-    /// Opens `url`. An error is not fatal: the login prints the URL instead and keeps
-    /// waiting for the redirect.
+    /// Opens `url`. An error is not fatal: the login hands the URL to its `show_url`
+    /// callback instead and keeps waiting for the redirect.
     ///
     /// # Errors
     ///
@@ -35,28 +35,20 @@ impl BrowserOpener for SystemBrowser {
     }
 }
 
-/// Opens nothing and only prints the URL to standard error, for machines without a
-/// browser (paste the URL into a browser elsewhere).
+/// Opens nothing and always fails, so the login falls back to its `show_url` callback: for
+/// machines without a browser (the user pastes the URL into a browser elsewhere).
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
-pub struct PrintUrl;
+pub struct NoBrowser;
 
-impl BrowserOpener for PrintUrl {
-    fn open(&self, url: &Url) -> Result<(), String> {
-        print_url(url);
-        Ok(())
+impl BrowserOpener for NoBrowser {
+    fn open(&self, _url: &Url) -> Result<(), String> {
+        Err("no browser is opened on this machine".to_owned())
     }
 }
 
-/// Writes the authorization URL to standard error. The URL holds no secret (state and the
-/// PKCE challenge are public by design), so printing it is safe.
-pub(crate) fn print_url(url: &Url) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "Please open the following URL in your browser:\n{url}");
-}
-
 /// The default opener: the system browser when the `system-browser` feature is on,
-/// otherwise [`PrintUrl`].
+/// otherwise [`NoBrowser`].
 pub fn default_opener() -> Box<dyn BrowserOpener> {
     #[cfg(feature = "system-browser")]
     {
@@ -64,6 +56,6 @@ pub fn default_opener() -> Box<dyn BrowserOpener> {
     }
     #[cfg(not(feature = "system-browser"))]
     {
-        Box::new(PrintUrl)
+        Box::new(NoBrowser)
     }
 }

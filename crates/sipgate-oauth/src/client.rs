@@ -245,6 +245,8 @@ impl OAuthClient {
         if let Some(verifier) = request.pkce_verifier {
             exchange = exchange.set_pkce_verifier(verifier);
         }
+        // Events name no code, verifier or token: only what happened.
+        tracing::debug!("exchanging the authorization code for tokens");
         let response = exchange
             .request_async(&self.http)
             .await
@@ -261,6 +263,7 @@ impl OAuthClient {
     /// token is used up or revoked: log in again.
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
         let token = oauth2::RefreshToken::new(refresh_token.expose_secret().to_owned());
+        tracing::debug!("refreshing the sipgate tokens");
         let response = self
             .inner
             .exchange_refresh_token(&token)
@@ -344,6 +347,8 @@ impl OAuthClient {
     }
 
     async fn revoke(&self, token: &str, hint: &str) -> Result<(), Error> {
+        // The hint says which kind of token; the token itself stays out of the event.
+        tracing::debug!(hint, "revoking a sipgate token");
         // Built in a plain function: the form serializer is not `Send`.
         let request = self.revocation_request(token, hint)?;
         let response = self.http.call(request).await?;

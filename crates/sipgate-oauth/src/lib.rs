@@ -23,7 +23,7 @@ pub use bearer::{
 };
 #[cfg(feature = "system-browser")]
 pub use browser::SystemBrowser;
-pub use browser::{BrowserOpener, PrintUrl, default_opener};
+pub use browser::{BrowserOpener, NoBrowser, default_opener};
 pub use callback::Callback;
 pub use client::{AuthorizationRequest, OAuthClient, TokenSet};
 pub use config::{

@@ -106,7 +106,7 @@ fn chromium(
 async fn chromium_logs_in_through_the_loopback_listener() {
     let client = OAuthClient::new(config()).unwrap();
     let (open, dom) = chromium(|_| {});
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let dom = dom.await.unwrap();
     assert!(dom.contains("Login successful"), "Chromium showed: {dom}");
 
@@ -131,7 +131,7 @@ async fn chromium_shows_the_failure_page_when_access_is_denied() {
     let (open, dom) = chromium(|url| {
         url.query_pairs_mut().append_pair("login_hint", "deny");
     });
-    let err = client.login(&open, LONG).await.unwrap_err();
+    let err = client.login(&open, &|_| {}, LONG).await.unwrap_err();
     assert!(
         matches!(&err, Error::AuthorizationDenied { error, .. } if error == "access_denied"),
         "{err}"

@@ -44,7 +44,7 @@ async fn full_flow_account_refresh_and_rotation() {
     let mock = MockServer::start(handle.clone());
     let client = OAuthClient::new(config(&mock)).unwrap();
     let (open, mut pages) = browser(|_| {});
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let (status, page) = pages.recv().await.unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("Login successful"));
@@ -100,7 +100,7 @@ async fn expired_access_token_is_refreshed_once_and_retried() {
     let mock = MockServer::start(handle.clone());
     let client = OAuthClient::new(config(&mock)).unwrap();
     let (open, _pages) = browser(|_| {});
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let auth = Arc::new(
         bearer_auth_from_login(client.clone(), Arc::new(MemoryStore::new()), &tokens).unwrap(),
     );
@@ -130,7 +130,7 @@ async fn client_secret_basic() {
     let mock = MockServer::start(handle);
     let client = OAuthClient::new(config(&mock).with_client_auth(ClientAuth::Basic)).unwrap();
     let (open, _pages) = browser(|_| {});
-    client.login(&open, LONG).await.unwrap();
+    client.login(&open, &|_| {}, LONG).await.unwrap();
     let token_req = &mock.requests_to("/token")[0];
     assert!(
         token_req
@@ -149,7 +149,7 @@ async fn client_secret_basic() {
     let post = OAuthClient::new(config(&mock)).unwrap();
     let (open, _pages) = browser(|_| {});
     assert!(matches!(
-        post.login(&open, LONG).await,
+        post.login(&open, &|_| {}, LONG).await,
         Err(Error::InvalidClient { .. })
     ));
 }
@@ -220,7 +220,7 @@ async fn pasted_redirect_url_mode() {
     let before = mock.count("/token");
     let input = tokio::io::BufReader::new(&b"http://localhost:9/elsewhere?code=1\n"[..]);
     assert!(matches!(
-        client.login_with_pasted_url(input).await,
+        client.login_with_pasted_url(|_| {}, input).await,
         Err(Error::InvalidCallback(_))
     ));
     assert_eq!(mock.count("/token"), before);
@@ -232,7 +232,7 @@ async fn file_store_survives_a_restart_and_revocation_clears_it() {
     let mock = MockServer::start(handle.clone());
     let client = OAuthClient::new(config(&mock)).unwrap();
     let (open, _pages) = browser(|_| {});
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let dir = std::env::temp_dir().join(format!("sipgate-flow-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tokens.json");
@@ -313,16 +313,41 @@ async fn listener_binds_loopback_only() {
 }
 
 #[tokio::test]
-async fn login_prints_the_url_when_no_browser_opens() {
+async fn login_hands_the_url_to_the_caller_when_no_browser_opens() {
     let mock = MockServer::start(SipgateMock::new());
     let client = OAuthClient::new(config(&mock)).unwrap();
-    // The opener fails; the login still waits (and here times out) instead of failing.
+    // The opener fails; the library prints nothing but hands the URL to the caller's
+    // callback, and still waits (and here times out) instead of failing.
     let failing = |_: &Url| Err("no browser here".to_owned());
+    let shown = std::sync::Mutex::new(Vec::<Url>::new());
+    let show = |url: &Url| shown.lock().unwrap().push(url.clone());
     let err = client
-        .login(&failing, Duration::from_millis(200))
+        .login(&failing, &show, Duration::from_millis(200))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
+    let shown = shown.into_inner().unwrap();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].query_pairs().any(|(k, _)| k == "state"),
+        "{}",
+        shown[0]
+    );
+    assert!(shown[0].query_pairs().any(|(k, _)| k == "code_challenge"));
+
+    // The paste variant shows the URL through its callback before reading the input.
+    let mut pasted_shown = None;
+    let input = tokio::io::BufReader::new(&b"not a url\n"[..]);
+    let err = client
+        .login_with_pasted_url(|url| pasted_shown = Some(url.clone()), input)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidCallback(_)), "{err}");
+    let pasted_shown = pasted_shown.unwrap();
+    assert!(
+        pasted_shown.query_pairs().any(|(k, _)| k == "state"),
+        "{pasted_shown}"
+    );
 }
 
 #[tokio::test]
@@ -389,7 +414,7 @@ async fn wrong_state_is_ignored_and_the_login_goes_on() {
         });
         Ok::<(), String>(())
     };
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     assert!(tokens.refresh_token.is_some());
     for _ in 0..4 {
         let (status, page) = pages.recv().await.unwrap();

@@ -67,7 +67,7 @@ async fn clear_token_log() {
 
 async fn login(client: &OAuthClient) -> TokenSet {
     let (open, mut pages) = browser(|_| {});
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let (status, page) = pages.recv().await.unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Login successful"));
@@ -111,7 +111,7 @@ async fn pkce_is_required_and_verified() {
     // Without PKCE the server refuses the authorization request (an error redirect).
     let client = OAuthClient::new(config(POST_CLIENT).with_pkce(false)).unwrap();
     let (open, _pages) = browser(|_| {});
-    let err = client.login(&open, LONG).await.unwrap_err();
+    let err = client.login(&open, &|_| {}, LONG).await.unwrap_err();
     assert!(
         matches!(&err, Error::AuthorizationDenied { error, .. } if error == "invalid_request"),
         "{err}"
@@ -154,7 +154,7 @@ async fn client_secret_basic_with_special_characters() {
     // The body method against a Basic-registered client is refused.
     let wrong = OAuthClient::new(config(BASIC_CLIENT)).unwrap();
     let (open, _pages) = browser(|_| {});
-    let err = wrong.login(&open, LONG).await.unwrap_err();
+    let err = wrong.login(&open, &|_| {}, LONG).await.unwrap_err();
     assert!(matches!(err, Error::InvalidClient { .. }), "{err}");
 }
 

@@ -119,11 +119,25 @@ impl TokenSource for WazoTokenSource {
     type Token = Token;
 
     async fn fetch(&self, previous: Option<&Token>) -> Result<Issued<Token>, pbx_auth_core::Error> {
+        // Tokens are named by their session UUID in events, never by their value.
+        tracing::debug!(
+            replaces_session = previous.and_then(|p| p.session_uuid.as_deref()),
+            "creating a wazo token"
+        );
         let token = self.create().await?;
+        tracing::debug!(
+            session = token.session_uuid.as_deref(),
+            "wazo token created"
+        );
         if let Some(previous) = previous {
             // The replaced token would stay a live session until it expires. A failure
             // here costs nothing worse than that, so it does not fail the fetch.
-            let _ = self.revoke_token(previous).await;
+            let session = previous.session_uuid.as_deref();
+            tracing::debug!(session, "revoking the replaced wazo token");
+            if self.revoke_token(previous).await.is_err() {
+                // No error text: it may quote the revocation URL, which holds the token.
+                tracing::warn!(session, "the replaced wazo token could not be revoked");
+            }
         }
         if let Some(refresh) = &token.refresh_token {
             *self.refresh.lock().unwrap_or_else(PoisonError::into_inner) = Some(refresh.clone());

@@ -117,7 +117,10 @@ async fn login(client: &OAuthClient) -> TokenSet {
         });
         Ok(())
     };
-    client.login(&open, Duration::from_secs(60)).await.unwrap()
+    client
+        .login(&open, &|_| {}, Duration::from_secs(60))
+        .await
+        .unwrap()
 }
 
 /// Logs in and stores the login as the fleet's credential under `prefix` / `key`.

@@ -170,6 +170,8 @@ impl fmt::Display for Rejected {
 impl std::error::Error for Rejected {}
 
 fn reject(reason: RejectReason) -> Rejected {
+    // The reason only: the header, its user and its digest never reach a log.
+    tracing::debug!(?reason, "X-authenticate header refused");
     Rejected { reason }
 }
 

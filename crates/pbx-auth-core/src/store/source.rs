@@ -248,6 +248,7 @@ where
     ) -> Result<Issued<S::Token>, Error> {
         let current = self.load().await?;
         if let Some(current) = current.as_ref().filter(|c| self.usable(c, rejected)) {
+            tracing::debug!(key = %self.key, version = current.version, "another process stored a fresh credential meanwhile");
             return self.hand_out(current);
         }
         // The stored credential is newer than the L1's (it may hold a rotated refresh
@@ -257,6 +258,11 @@ where
             .map(|c| S::Token::from_stored(&c.record.credential))
             .transpose()?;
         self.fetches.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            key = %self.key,
+            replaces_version = current.as_ref().map(|c| c.version),
+            "holding the lease; fetching a credential for the fleet"
+        );
         let issued = self.inner.fetch(stored.as_ref().or(previous)).await?;
         let issued_at = wall(self.clock.now(), issued.received_at);
         let record = Record {
@@ -276,16 +282,30 @@ where
             .await?;
         match outcome {
             WriteOutcome::Written(version) => {
+                tracing::debug!(key = %self.key, version, "credential stored for the fleet");
                 self.handed_out.store(version, Ordering::Relaxed);
                 Ok(issued)
             }
             // Our lease ran out and a successor wrote: its credential is the fleet's.
             _ => match self.load().await? {
-                Some(current) if self.usable(&current, rejected) => self.hand_out(&current),
-                _ => Err(Error::new(
-                    ErrorKind::Transport,
-                    "the refresh lease ran out before the new credential was stored",
-                )),
+                Some(current) if self.usable(&current, rejected) => {
+                    tracing::warn!(
+                        key = %self.key,
+                        version = current.version,
+                        "write refused (lease lost or version moved); taking the stored credential"
+                    );
+                    self.hand_out(&current)
+                }
+                _ => {
+                    tracing::warn!(
+                        key = %self.key,
+                        "write refused: the refresh lease ran out before the credential was stored"
+                    );
+                    Err(Error::new(
+                        ErrorKind::Transport,
+                        "the refresh lease ran out before the new credential was stored",
+                    ))
+                }
             },
         }
     }
@@ -364,6 +384,7 @@ where
             if let Some(current) = self.load().await?
                 && self.usable(&current, rejected)
             {
+                tracing::trace!(key = %self.key, version = current.version, "the stored credential is fresh");
                 return self.hand_out(&current);
             }
             self.store_calls.fetch_add(1, Ordering::Relaxed);
@@ -372,14 +393,26 @@ where
                 .acquire(&self.key, self.options.lease_ttl)
                 .await?
             {
+                tracing::debug!(key = %self.key, rejected_version = rejected, "refresh lease taken");
                 let result = self.refresh_holding(&lease, rejected, previous).await;
                 // A failed release is harmless: the lease runs out on its own.
                 self.store_calls.fetch_add(1, Ordering::Relaxed);
-                let _ = self.store.release(&self.key, &lease).await;
+                match self.store.release(&self.key, &lease).await {
+                    Ok(_) => tracing::debug!(key = %self.key, "refresh lease released"),
+                    Err(error) => {
+                        tracing::warn!(key = %self.key, %error, "refresh lease not released; it runs out on its own");
+                    }
+                }
                 return result;
             }
             // Another process is refreshing: wait for its result, never fetch alongside it.
+            tracing::debug!(
+                key = %self.key,
+                pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+                "another process holds the refresh lease; waiting for its result"
+            );
             if Instant::now() >= deadline {
+                tracing::warn!(key = %self.key, "gave up waiting for the refresh lease holder");
                 return Err(Error::new(
                     ErrorKind::Timeout,
                     "another process held the refresh lease for too long",

@@ -18,7 +18,7 @@ const LONG: Duration = Duration::from_secs(60);
 /// The browser that goes through a full login, for the scenarios that need a grant.
 async fn login(client: &OAuthClient) -> sipgate_oauth::TokenSet {
     let (open, mut pages) = browser(|_| {});
-    let tokens = client.login(&open, LONG).await.unwrap();
+    let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let (status, page) = pages.recv().await.unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Login successful"));
@@ -46,7 +46,7 @@ pub(crate) async fn access_denied(server: &Server) {
     let (open, mut pages) = browser(|url| {
         url.query_pairs_mut().append_pair("login_hint", "deny");
     });
-    let err = client.login(&open, LONG).await.unwrap_err();
+    let err = client.login(&open, &|_| {}, LONG).await.unwrap_err();
     assert!(
         matches!(&err, Error::AuthorizationDenied { error, .. } if error == "access_denied"),
         "{err}"
@@ -67,7 +67,7 @@ pub(crate) async fn wrong_state_is_ignored_and_never_reaches_the_token_endpoint(
     let client = OAuthClient::new(server.config()).unwrap();
     let (open, mut pages) = browser(|url| replace_param(url, "state", "forged-state"));
     let err = client
-        .login(&open, Duration::from_secs(5))
+        .login(&open, &|_| {}, Duration::from_secs(5))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
@@ -87,7 +87,7 @@ pub(crate) async fn unregistered_redirect_uri_never_reaches_the_listener(server:
     let client = OAuthClient::new(config).unwrap();
     let (open, mut pages) = browser(|_| {});
     let err = client
-        .login(&open, Duration::from_secs(5))
+        .login(&open, &|_| {}, Duration::from_secs(5))
         .await
         .unwrap_err();
     assert!(

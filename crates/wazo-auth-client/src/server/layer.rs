@@ -102,6 +102,18 @@ fn extract_tenant<B>(req: &Request<B>) -> Option<Cow<'_, str>> {
     (!text.is_empty()).then_some(text)
 }
 
+/// What a refusal is, for the debug event. Only the kind: the ACL, the tenant and the auth
+/// server's error text (which may quote the URL the token travels in) stay out of logs.
+fn refusal_reason(refused: &Refusal) -> &'static str {
+    match refused {
+        Refusal::InvalidToken { .. } => "invalid token",
+        Refusal::MissingPermission { .. } => "missing permission",
+        Refusal::UnauthorizedTenant { .. } => "unauthorized tenant",
+        Refusal::Unreachable { .. } => "auth server unreachable",
+        Refusal::RouteMismatch => "route does not fill the ACL template",
+    }
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireAclService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
@@ -144,6 +156,11 @@ where
                     Err(refused) => Err(refused),
                 };
                 outcome.map_err(|refused| {
+                    tracing::debug!(
+                        reason = refusal_reason(&refused),
+                        status = refused.status().as_u16(),
+                        "wazo token refused"
+                    );
                     refusal::response::<ResBody>(&refused, &token, verifier.auth_server())
                 })
             };
