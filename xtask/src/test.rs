@@ -1,6 +1,7 @@
 //! `cargo xtask test`: formatting, lints, every test (doc tests included), the feature matrix
 //! of the published crates, each published crate tested alone, then the interop suites
-//! against real peers. Stops at the first failing stage.
+//! against real peers, the fleet stage and the real-browser run (`e2e`). Stops at the first
+//! failing stage.
 
 use crate::Result;
 use crate::ci::PUBLISHED;
@@ -35,6 +36,7 @@ pub(crate) fn run() -> Result {
         stage(&format!("interop-{name}"), *interop)?;
     }
     stage("fleet", fleet::stage)?;
+    stage("e2e", protocols::sipgate::e2e)?;
     println!("xtask test: all stages passed");
     Ok(())
 }

@@ -70,6 +70,9 @@ pub struct SessionBuilder {
     clock: Option<SharedClock>,
     nonce: Option<SharedNonceSource>,
     retry_on_403: bool,
+    roots: Vec<reqwest::Certificate>,
+    danger_accept_invalid_certs: bool,
+    error: Option<&'static str>,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -80,6 +83,11 @@ impl fmt::Debug for SessionBuilder {
             .field("credentials", &self.credentials)
             .field("salt_scope", &self.salt_scope)
             .field("timeout", &self.timeout)
+            .field("extra_roots", &self.roots.len())
+            .field(
+                "danger_accept_invalid_certs",
+                &self.danger_accept_invalid_certs,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -168,21 +176,54 @@ impl SessionBuilder {
         self
     }
 
+    /// Trusts the certificates of a PEM bundle in addition to the system roots (a PBX with
+    /// a certificate from a private CA). A bundle without a valid certificate makes
+    /// [`build`](Self::build) fail with [`Error::Config`].
+    pub fn ca_bundle_pem(mut self, pem: &[u8]) -> Self {
+        match reqwest::Certificate::from_pem_bundle(pem) {
+            Ok(certs) if !certs.is_empty() => self.roots.extend(certs),
+            _ => self.error = Some("the CA bundle holds no valid PEM certificate"),
+        }
+        self
+    }
+
+    /// Trusts one more root certificate, in addition to the system roots.
+    pub fn add_root_certificate(mut self, cert: reqwest::Certificate) -> Self {
+        self.roots.push(cert);
+        self
+    }
+
+    /// Disables certificate verification (verification is on by default). Anyone on the
+    /// path can then read the salt and replay or forge requests; use only against a
+    /// throwaway lab PBX.
+    pub fn danger_accept_invalid_certs(mut self) -> Self {
+        self.danger_accept_invalid_certs = true;
+        self
+    }
+
     /// Builds the session.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidCredentials`] for unusable credentials or domain, [`Error::Config`]
-    /// when the HTTP client cannot be built.
+    /// for a CA bundle without a certificate or when the HTTP client cannot be built.
     pub fn build(self) -> Result<Session, Error> {
+        if let Some(error) = self.error {
+            return Err(Error::Config(error));
+        }
         crate::credentials::check_field(&self.domain, "domain")?;
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             // Redirects are followed by the session itself, so that every hop gets a fresh
             // header and other origins get none.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(concat!("kalliope-auth/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(self.danger_accept_invalid_certs);
+        for cert in self.roots {
+            client = client.add_root_certificate(cert);
+        }
+        let client = client
             .build()
             .map_err(|_| Error::Config("the HTTP client could not be built"))?;
         let mut headers = self.headers;
@@ -273,6 +314,9 @@ impl Session {
             clock: None,
             nonce: None,
             retry_on_403: true,
+            roots: Vec::new(),
+            danger_accept_invalid_certs: false,
+            error: None,
         })
     }
 

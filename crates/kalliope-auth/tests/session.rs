@@ -470,3 +470,67 @@ async fn concurrent_refusals_of_one_key_make_one_salt_fetch() {
     }
     assert_eq!(server.count("/rest/salt/default"), 2);
 }
+
+/// A session against the mock behind HTTPS, built by `tweak`.
+fn https_session(
+    front: &pbx_mock::TlsFront,
+    tweak: impl FnOnce(kalliope_auth::SessionBuilder) -> kalliope_auth::SessionBuilder,
+) -> Result<Session, Error> {
+    let url = format!("{}/default", front.url());
+    tweak(
+        Session::builder(&url)?
+            .credentials("admin", "admin")
+            .timeout(Duration::from_secs(30)),
+    )
+    .build()
+}
+
+#[tokio::test]
+async fn tls_is_verified_by_default_and_a_ca_bundle_extends_the_roots() {
+    let mock = KalliopeMock::new();
+    let server = start(&mock);
+    let front = pbx_mock::TlsFront::start(server.addr()).unwrap();
+
+    // Verification is on: the test CA is not a system root, so the handshake fails before
+    // the salt is asked for.
+    let err = https_session(&front, |b| b)
+        .unwrap()
+        .get("/rest/dashboard")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport(e) if e.is_connect()),
+        "{err:?}"
+    );
+    assert_eq!(server.total(), 0, "nothing reached the PBX");
+
+    let s = https_session(&front, |b| b.ca_bundle_pem(pbx_mock::TEST_CA_PEM)).unwrap();
+    assert_eq!(s.get("/rest/dashboard").await.unwrap().status(), 200);
+    let root = reqwest::Certificate::from_pem(pbx_mock::TEST_CA_PEM).unwrap();
+    let s = https_session(&front, |b| b.add_root_certificate(root)).unwrap();
+    assert_eq!(s.get("/rest/dashboard").await.unwrap().status(), 200);
+    assert_eq!(server.count("/rest/dashboard"), 2);
+}
+
+#[tokio::test]
+async fn danger_accept_invalid_certs_skips_verification() {
+    let mock = KalliopeMock::new();
+    let server = start(&mock);
+    let front = pbx_mock::TlsFront::start(server.addr()).unwrap();
+    let s = https_session(
+        &front,
+        kalliope_auth::SessionBuilder::danger_accept_invalid_certs,
+    )
+    .unwrap();
+    assert_eq!(s.get("/rest/dashboard").await.unwrap().status(), 200);
+}
+
+#[test]
+fn a_ca_bundle_without_a_certificate_is_a_config_error() {
+    let err = Session::builder("https://pbx.example.com")
+        .unwrap()
+        .ca_bundle_pem(b"not a certificate")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}

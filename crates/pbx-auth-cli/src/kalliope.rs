@@ -262,12 +262,6 @@ async fn command(args: &KalliopeArgs, ctx: &Ctx) -> Result<()> {
             data,
             headers,
         } => {
-            if ctx.cacert().is_some() || ctx.danger_insecure() {
-                return Err(
-                    CliError::usage("kalliope requests use the system's trust store only")
-                        .hint("drop --cacert and --danger-insecure for kalliope request"),
-                );
-            }
             let login = args.login(ctx)?;
             let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| CliError::usage("the method is not an HTTP method"))?;
@@ -278,6 +272,12 @@ async fn command(args: &KalliopeArgs, ctx: &Ctx) -> Result<()> {
                 .timeout(ctx.timeout(DEFAULT_TIMEOUT));
             if login.scope != login.domain {
                 builder = builder.salt_scope(login.scope.clone());
+            }
+            if let Some(pem) = ctx.cacert() {
+                builder = builder.ca_bundle_pem(pem);
+            }
+            if ctx.danger_insecure() {
+                builder = builder.danger_accept_invalid_certs();
             }
             let mut content_type = "application/json".to_owned();
             for header in headers {

@@ -120,10 +120,12 @@ pub(crate) fn demo(demo: &Demo) -> Result {
     )
 }
 
-/// `cargo xtask e2e`: headless Chromium goes through the authorization URL of the real
-/// OAuth server to the loopback listener:
-/// `cargo test -p sipgate-oauth --all-features --test browser -- --ignored --test-threads=1`
-/// with `OAUTH_ISSUER` and `CHROMIUM` set.
+/// `cargo xtask e2e` (also a stage of `cargo xtask test`): headless Chromium goes through
+/// the authorization URL of the real OAuth server to the loopback listener, once for the
+/// library (`cargo test -p sipgate-oauth --all-features --test browser -- --ignored
+/// --test-threads=1`) and once opened by `pbx-auth sipgate login` through its `BROWSER`
+/// hook (`cargo test -p pbx-auth-cli --test browser -- --ignored`), with `OAUTH_ISSUER` and
+/// `CHROMIUM` set.
 pub(crate) fn e2e() -> Result {
     require_tool(
         "chromium",
@@ -131,5 +133,19 @@ pub(crate) fn e2e() -> Result {
     )?;
     let (_server, issuer) = start_oauth_server()?;
     println!("  - oidc-provider listening at {issuer}");
-    run_ignored_tests("browser", &issuer, &[("CHROMIUM", "chromium")])
+    run_ignored_tests("browser", &issuer, &[("CHROMIUM", "chromium")])?;
+    run(Command::new(cargo_bin())
+        .args([
+            "test",
+            "-p",
+            "pbx-auth-cli",
+            "--test",
+            "browser",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .current_dir(root())
+        .env("OAUTH_ISSUER", &issuer)
+        .env("CHROMIUM", "chromium"))
 }
