@@ -83,7 +83,9 @@ pub(crate) struct SipgateArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 enum SipgateCommand {
-    /// Logs in through the browser (PKCE, loopback redirect) and stores the tokens.
+    /// Logs in through the browser (PKCE, loopback redirect) and stores the tokens. The
+    /// system browser opens, or the command in BROWSER (given the URL); the URL is printed
+    /// too.
     Login {
         /// Do not open a browser: print the URL and read the redirected URL pasted back.
         #[arg(long)]
@@ -306,18 +308,27 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
                     .await
                     .map_err(|e| fail("login", &e))?
             } else {
+                // The system browser, or the command in BROWSER. The URL is shown as well
+                // (it holds no secret: state and the PKCE challenge are public), for a
+                // browser on another screen.
                 let opener = |url: &url::Url| {
-                    // The URL holds no secret (state and the PKCE challenge are public).
                     let _ = writeln!(
                         std::io::stderr().lock(),
                         "Opening the browser for the sipgate login; if it does not open, visit:\n{url}"
                     );
                     sipgate_oauth::default_opener().open(url)
                 };
+                // Called by the library when the opener failed; the URL is shown above.
+                let no_browser = |_: &url::Url| {
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "No browser could be opened: open the URL above in a browser on this \
+                         machine (set BROWSER to choose one), or use --no-browser"
+                    );
+                };
                 let spin = spinner(ctx);
                 let result = client
-                    // The opener has shown the URL already, so the fallback has nothing to add.
-                    .login(&opener, &|_| {}, Duration::from_secs(*login_timeout))
+                    .login(&opener, &no_browser, Duration::from_secs(*login_timeout))
                     .await;
                 if let Some(spin) = spin {
                     spin.abort();

@@ -155,7 +155,8 @@ mod keyring_store {
         fn mock_store() -> KeyringStore {
             static MOCK: std::sync::Once = std::sync::Once::new();
             MOCK.call_once(|| {
-                keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+                let mock = keyring::mock::default_credential_builder();
+                keyring::set_default_credential_builder(mock);
             });
             KeyringStore::new("sipgate-test").unwrap()
         }

@@ -18,17 +18,7 @@ fn env(name: &str) -> String {
 const POST_CLIENT: (&str, &str) = ("sipgate-post", "post-secret-0123456789abcdef");
 
 fn sipgate(home: &std::path::Path) -> std::process::Command {
-    let issuer = env("OAUTH_ISSUER");
-    let mut cmd = cli(home);
-    cmd.env("PBX_AUTH_SIPGATE_CLIENT_SECRET", POST_CLIENT.1)
-        .env("BROWSER", "true")
-        .args(["-v", "sipgate", "--client-id", POST_CLIENT.0])
-        .args(["--redirect-uri", "http://127.0.0.1:0/oauth"])
-        .args(["--auth-url", &format!("{issuer}/auth")])
-        .args(["--token-url", &format!("{issuer}/token")])
-        .args(["--revocation-url", &format!("{issuer}/token/revocation")])
-        .args(["--api-url", &format!("{issuer}/v2")]);
-    cmd
+    sipgate_cli(home, POST_CLIENT, &env("OAUTH_ISSUER"), "/token/revocation")
 }
 
 #[test]

@@ -32,17 +32,9 @@ fn sipgate_tokens_live_in_the_os_keyring_across_runs() {
     )
     .unwrap();
     let sipgate = || {
-        let mut cmd = cli(&home);
-        cmd.env("PBX_AUTH_SIPGATE_CLIENT_SECRET", CLIENT_SECRET)
-            .env("PBX_AUTH_CONFIG", &config)
-            .env("BROWSER", "true")
-            .args(["-v", "--profile", &profile])
-            .args(["sipgate", "--client-id", CLIENT_ID])
-            .args(["--redirect-uri", "http://127.0.0.1:0/oauth"])
-            .args(["--auth-url", &format!("{url}/auth")])
-            .args(["--token-url", &format!("{url}/token")])
-            .args(["--revocation-url", &format!("{url}/revoke")])
-            .args(["--api-url", &format!("{url}/v2")]);
+        let mut cmd = sipgate_cli(&home, (CLIENT_ID, CLIENT_SECRET), url, "/revoke");
+        cmd.env("PBX_AUTH_CONFIG", &config)
+            .args(["--profile", &profile]);
         cmd
     };
     let (out, err) = sipgate_login(sipgate());

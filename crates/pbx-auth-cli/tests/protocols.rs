@@ -256,16 +256,7 @@ fn authnz_sessions_and_login_with_secrets_from_the_environment() {
 }
 
 fn sipgate(home: &std::path::Path, url: &str) -> std::process::Command {
-    let mut cmd = cli(home);
-    cmd.env("PBX_AUTH_SIPGATE_CLIENT_SECRET", CLIENT_SECRET)
-        .env("BROWSER", "true")
-        .args(["-v", "sipgate", "--client-id", CLIENT_ID])
-        .args(["--redirect-uri", "http://127.0.0.1:0/oauth"])
-        .args(["--auth-url", &format!("{url}/auth")])
-        .args(["--token-url", &format!("{url}/token")])
-        .args(["--revocation-url", &format!("{url}/revoke")])
-        .args(["--api-url", &format!("{url}/v2")]);
-    cmd
+    sipgate_cli(home, (CLIENT_ID, CLIENT_SECRET), url, "/revoke")
 }
 
 #[test]

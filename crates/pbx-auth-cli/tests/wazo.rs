@@ -262,6 +262,18 @@ fn s(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// Arguments written as one line (none holds a space).
+fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
+/// `same_as_library` for a command that runs with a token made for the run.
+macro_rules! same {
+    ($args:expr, |$c:ident, $ids:ident| $body:expr) => {
+        same_as_library($args, op!(|$c, $ids| $body), true).await
+    };
+}
+
 macro_rules! op {
     (|$c:ident, $ids:ident| $body:expr) => {
         |$c: Client, $ids: Ids| -> Fut {
@@ -275,20 +287,9 @@ macro_rules! op {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn user_commands_send_what_the_library_sends() {
-    same_as_library(
-        |_| {
-            s(&[
-                "user",
-                "create",
-                "carol",
-                "--email",
-                "c@example.com",
-                "--firstname",
-                "Carol",
-                "--enable",
-            ])
-        },
-        op!(|c, ids| c
+    same!(
+        |_| words("user create carol --email c@example.com --firstname Carol --enable"),
+        |c, ids| c
             .users()
             .create(
                 &UserRequest::new()
@@ -299,37 +300,18 @@ async fn user_commands_send_what_the_library_sends() {
                     .enabled(true),
                 None,
             )
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["user", "show", &i.user]),
-        op!(|c, ids| {
-            let all = ListParams::new();
-            let _ = c.users().get(&ids.user, None).await;
-            let _ = c.users().get_policies(&ids.user, &all, None).await;
-            let _ = c.users().get_groups(&ids.user, &all, None).await;
-            c.users().get_sessions(&ids.user, &all, None).await
-        }),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| {
-            s(&[
-                "user",
-                "list",
-                "--recurse",
-                "--limit",
-                "5",
-                "--order",
-                "username",
-                "--direction",
-                "desc",
-            ])
-        },
-        op!(|c, ids| c
+            .await
+    );
+    same!(|i| s(&["user", "show", &i.user]), |c, ids| {
+        let all = ListParams::new();
+        let _ = c.users().get(&ids.user, None).await;
+        let _ = c.users().get_policies(&ids.user, &all, None).await;
+        let _ = c.users().get_groups(&ids.user, &all, None).await;
+        c.users().get_sessions(&ids.user, &all, None).await
+    });
+    same!(
+        |_| words("user list --recurse --limit 5 --order username --direction desc"),
+        |c, ids| c
             .users()
             .list(
                 &ListParams::new()
@@ -339,11 +321,9 @@ async fn user_commands_send_what_the_library_sends() {
                     .limit(5),
                 None
             )
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
+            .await
+    );
+    same!(
         |i| {
             s(&[
                 "user",
@@ -354,7 +334,7 @@ async fn user_commands_send_what_the_library_sends() {
                 "--disable",
             ])
         },
-        op!(|c, ids| {
+        |c, ids| {
             let user = c.users().get(&ids.user, None).await.unwrap();
             let mut request = UserRequest::new().lastname("Builder").enabled(false);
             if let Some(v) = user.username {
@@ -367,88 +347,54 @@ async fn user_commands_send_what_the_library_sends() {
                 request = request.purpose(v);
             }
             c.users().edit(&ids.user, &request, None).await
-        }),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["user", "password", &i.user]),
-        op!(|c, ids| c
-            .users()
-            .set_password(&ids.user, Some(&Password::new(CANARY_USER_PASSWORD)), None)
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
+        }
+    );
+    same!(|i| s(&["user", "password", &i.user]), |c, ids| c
+        .users()
+        .set_password(&ids.user, Some(&Password::new(CANARY_USER_PASSWORD)), None)
+        .await);
+    same!(
         |i| s(&["user", "add", &i.user, "--policy", &i.policy]),
-        op!(|c, ids| c.users().add_policy(&ids.user, &ids.policy, None).await),
-        true,
-    )
-    .await;
-    same_as_library(
+        |c, ids| c.users().add_policy(&ids.user, &ids.policy, None).await
+    );
+    same!(
         |i| s(&["user", "add", &i.user, "--group", &i.group]),
-        op!(|c, ids| c.groups().add_user(&ids.group, &ids.user).await),
-        true,
-    )
-    .await;
-    same_as_library(
+        |c, ids| c.groups().add_user(&ids.group, &ids.user).await
+    );
+    same!(
         |i| s(&["user", "remove", &i.user, "--policy", &i.policy]),
-        op!(|c, ids| c.users().remove_policy(&ids.user, &ids.policy, None).await),
-        true,
-    )
-    .await;
-    same_as_library(
+        |c, ids| c.users().remove_policy(&ids.user, &ids.policy, None).await
+    );
+    same!(
         |i| s(&["user", "remove", &i.user, "--group", &i.group]),
-        op!(|c, ids| c.groups().remove_user(&ids.group, &ids.user).await),
-        true,
-    )
-    .await;
-    same_as_library(
+        |c, ids| c.groups().remove_user(&ids.group, &ids.user).await
+    );
+    same!(
         |i| s(&["user", "remove", &i.user, "--session", &i.session]),
-        op!(|c, ids| c.users().remove_session(&ids.user, &ids.session).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["user", "delete", &i.user]),
-        op!(|c, ids| c.users().delete(&ids.user, None).await),
-        true,
-    )
-    .await;
+        |c, ids| c.users().remove_session(&ids.user, &ids.session).await
+    );
+    same!(|i| s(&["user", "delete", &i.user]), |c, ids| c
+        .users()
+        .delete(&ids.user, None)
+        .await);
     // A name is resolved through the list, as wazo-auth-cli does.
-    same_as_library(
-        |_| s(&["user", "delete", "bob"]),
-        op!(|c, ids| {
-            let _ = c
-                .users()
-                .list(
-                    &ListParams::new().recurse(true).filter("username", "bob"),
-                    None,
-                )
-                .await;
-            c.users().delete(&ids.user, None).await
-        }),
-        true,
-    )
-    .await;
+    same!(|_| words("user delete bob"), |c, ids| {
+        let _ = c
+            .users()
+            .list(
+                &ListParams::new().recurse(true).filter("username", "bob"),
+                None,
+            )
+            .await;
+        c.users().delete(&ids.user, None).await
+    });
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tenant_policy_group_commands_send_what_the_library_sends() {
-    same_as_library(
-        |_| {
-            s(&[
-                "tenant",
-                "create",
-                "branch",
-                "--slug",
-                "branch",
-                "--domain",
-                "branch.example.com",
-            ])
-        },
-        op!(|c, ids| c
+    same!(
+        |_| words("tenant create branch --slug branch --domain branch.example.com"),
+        |c, ids| c
             .tenants()
             .create(
                 &TenantRequest::new()
@@ -457,45 +403,23 @@ async fn tenant_policy_group_commands_send_what_the_library_sends() {
                     .domain_names(vec!["branch.example.com".to_owned()]),
                 None
             )
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["tenant", "show", &i.tenant]),
-        op!(|c, ids| c.tenants().get(&ids.tenant).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["tenant", "list", "--search", "chi"]),
-        op!(|c, ids| c
-            .tenants()
-            .list(&ListParams::new().search("chi"), None)
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["tenant", "delete", &i.tenant]),
-        op!(|c, ids| c.tenants().delete(&ids.tenant, None).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| {
-            s(&[
-                "policy",
-                "create",
-                "writers",
-                "--acl",
-                "auth.users.create",
-                "auth.users.read",
-                "--description",
-                "w",
-            ])
-        },
-        op!(|c, ids| c
+            .await
+    );
+    same!(|i| s(&["tenant", "show", &i.tenant]), |c, ids| c
+        .tenants()
+        .get(&ids.tenant)
+        .await);
+    same!(|_| words("tenant list --search chi"), |c, ids| c
+        .tenants()
+        .list(&ListParams::new().search("chi"), None)
+        .await);
+    same!(|i| s(&["tenant", "delete", &i.tenant]), |c, ids| c
+        .tenants()
+        .delete(&ids.tenant, None)
+        .await);
+    same!(
+        |_| words("policy create writers --acl auth.users.create auth.users.read --description w"),
+        |c, ids| c
             .policies()
             .create(
                 &PolicyRequest::new()
@@ -507,97 +431,64 @@ async fn tenant_policy_group_commands_send_what_the_library_sends() {
                     .description("w"),
                 None
             )
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["policy", "show", &i.policy]),
-        op!(|c, ids| c.policies().get(&ids.policy).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["policy", "list"]),
-        op!(|c, ids| c.policies().list(&ListParams::new(), None).await),
-        true,
-    )
-    .await;
-    same_as_library(
+            .await
+    );
+    same!(|i| s(&["policy", "show", &i.policy]), |c, ids| c
+        .policies()
+        .get(&ids.policy)
+        .await);
+    same!(|_| words("policy list"), |c, ids| c
+        .policies()
+        .list(&ListParams::new(), None)
+        .await);
+    same!(
         |i| s(&["policy", "add", &i.policy, "--access", "auth.tenants.read"]),
-        op!(|c, ids| c
+        |c, ids| c
             .policies()
             .add_access(&ids.policy, "auth.tenants.read")
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
+            .await
+    );
+    same!(
         |i| s(&["policy", "remove", &i.policy, "--access", "auth.users.read"]),
-        op!(|c, ids| c
+        |c, ids| c
             .policies()
             .remove_access(&ids.policy, "auth.users.read")
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["policy", "delete", &i.policy]),
-        op!(|c, ids| c.policies().delete(&ids.policy).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["group", "create", "ops"]),
-        op!(|c, ids| c
-            .groups()
-            .create(&GroupRequest::new().name("ops"), None)
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["group", "show", &i.group]),
-        op!(|c, ids| {
-            let _ = c.groups().get(&ids.group).await;
-            c.groups().get_users(&ids.group, &ListParams::new()).await
-        }),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["group", "list", "--recurse"]),
-        op!(|c, ids| c
-            .groups()
-            .list(&ListParams::new().recurse(true), None)
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
+            .await
+    );
+    same!(|i| s(&["policy", "delete", &i.policy]), |c, ids| c
+        .policies()
+        .delete(&ids.policy)
+        .await);
+    same!(|_| words("group create ops"), |c, ids| c
+        .groups()
+        .create(&GroupRequest::new().name("ops"), None)
+        .await);
+    same!(|i| s(&["group", "show", &i.group]), |c, ids| {
+        let _ = c.groups().get(&ids.group).await;
+        c.groups().get_users(&ids.group, &ListParams::new()).await
+    });
+    same!(|_| words("group list --recurse"), |c, ids| c
+        .groups()
+        .list(&ListParams::new().recurse(true), None)
+        .await);
+    same!(
         |i| s(&["group", "add", &i.group, "--policy", &i.policy]),
-        op!(|c, ids| c.groups().add_policy(&ids.group, &ids.policy, None).await),
-        true,
-    )
-    .await;
-    same_as_library(
+        |c, ids| c.groups().add_policy(&ids.group, &ids.policy, None).await
+    );
+    same!(
         |i| s(&["group", "remove", &i.group, "--user", &i.user]),
-        op!(|c, ids| c.groups().remove_user(&ids.group, &ids.user).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["group", "delete", &i.group]),
-        op!(|c, ids| c.groups().delete(&ids.group).await),
-        true,
-    )
-    .await;
+        |c, ids| c.groups().remove_user(&ids.group, &ids.user).await
+    );
+    same!(|i| s(&["group", "delete", &i.group]), |c, ids| c
+        .groups()
+        .delete(&ids.group)
+        .await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_session_ldap_status_commands_send_what_the_library_sends() {
     same_as_library(
-        |_| s(&["token", "create", "--expiration", "120", "--mobile"]),
+        |_| words("token create --expiration 120 --mobile"),
         op!(|c, ids| c
             .token()
             .create(
@@ -615,43 +506,27 @@ async fn token_session_ldap_status_commands_send_what_the_library_sends() {
         false,
     )
     .await;
-    same_as_library(
-        |_| s(&["session", "list", "--recurse"]),
-        op!(|c, ids| c
-            .sessions()
-            .list(&ListParams::new().recurse(true), None)
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["session", "show", &i.session]),
-        op!(|c, ids| c
-            .sessions()
-            .list(&ListParams::new().recurse(true), None)
-            .await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |i| s(&["session", "delete", &i.session]),
-        op!(|c, ids| c.sessions().delete(&ids.session, None).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["token", "refresh", "list"]),
-        op!(|c, ids| c.token().list("me", &ListParams::new(), None).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["token", "refresh", "list", "--all"]),
-        op!(|c, ids| c.refresh_tokens().list(&ListParams::new(), None).await),
-        true,
-    )
-    .await;
-    same_as_library(
+    same!(|_| words("session list --recurse"), |c, ids| c
+        .sessions()
+        .list(&ListParams::new().recurse(true), None)
+        .await);
+    same!(|i| s(&["session", "show", &i.session]), |c, ids| c
+        .sessions()
+        .list(&ListParams::new().recurse(true), None)
+        .await);
+    same!(|i| s(&["session", "delete", &i.session]), |c, ids| c
+        .sessions()
+        .delete(&ids.session, None)
+        .await);
+    same!(|_| words("token refresh list"), |c, ids| c
+        .token()
+        .list("me", &ListParams::new(), None)
+        .await);
+    same!(|_| words("token refresh list --all"), |c, ids| c
+        .refresh_tokens()
+        .list(&ListParams::new(), None)
+        .await);
+    same!(
         |i| {
             s(&[
                 "token",
@@ -663,36 +538,19 @@ async fn token_session_ldap_status_commands_send_what_the_library_sends() {
                 "my-app",
             ])
         },
-        op!(|c, ids| c.token().delete(&ids.user, "my-app", None).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["ldap-config", "show"]),
-        op!(|c, ids| c.ldap_config().get(None).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| {
-            s(&[
-                "ldap-config",
-                "update",
-                "ldap.example.com",
-                "636",
-                "--user-base-dn",
-                "ou=people",
-                "--user-login-attribute",
-                "uid",
-                "--user-email-attribute",
-                "mail",
-                "--bind-dn",
-                "cn=svc",
-                "--protocol-security",
-                "ldaps",
-            ])
-        },
-        op!(|c, ids| c
+        |c, ids| c.token().delete(&ids.user, "my-app", None).await
+    );
+    same!(|_| words("ldap-config show"), |c, ids| c
+        .ldap_config()
+        .get(None)
+        .await);
+    same!(
+        |_| words(concat!(
+            "ldap-config update ldap.example.com 636 --user-base-dn ou=people ",
+            "--user-login-attribute uid --user-email-attribute mail --bind-dn cn=svc ",
+            "--protocol-security ldaps",
+        )),
+        |c, ids| c
             .ldap_config()
             .update(
                 &LdapConfigRequest::new()
@@ -706,18 +564,14 @@ async fn token_session_ldap_status_commands_send_what_the_library_sends() {
                     .bind_password(Password::new(CANARY_BIND_PASSWORD)),
                 None
             )
-            .await),
-        true,
-    )
-    .await;
+            .await
+    );
+    same!(|_| words("ldap-config delete"), |c, ids| c
+        .ldap_config()
+        .delete(None)
+        .await);
     same_as_library(
-        |_| s(&["ldap-config", "delete"]),
-        op!(|c, ids| c.ldap_config().delete(None).await),
-        true,
-    )
-    .await;
-    same_as_library(
-        |_| s(&["status"]),
+        |_| words("status"),
         op!(|c, ids| {
             // `status` needs no token, so the command creates none.
             c.set_token(None);
@@ -762,7 +616,7 @@ async fn token_show_check_revoke_read_the_token_from_stdin() {
 async fn token_create_prints_only_the_token_and_stores_the_refresh_token() {
     let (server, _) = server();
     let home = home();
-    let out = wazo_cli(&home, server.url(), &s(&["token", "create"]));
+    let out = wazo_cli(&home, server.url(), &words("token create"));
     assert_code(&out, 0);
     let token = stdout(&out).trim().to_owned();
     assert!(is_uuid(&token), "only the token: {token:?}");
@@ -770,15 +624,7 @@ async fn token_create_prints_only_the_token_and_stores_the_refresh_token() {
     let out = wazo_cli(
         &home,
         server.url(),
-        &s(&[
-            "--json",
-            "token",
-            "create",
-            "--access-type",
-            "offline",
-            "--client-id",
-            "cli-test",
-        ]),
+        &words("--json token create --access-type offline --client-id cli-test"),
     );
     assert_code(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -823,7 +669,7 @@ async fn the_run_token_is_revoked_after_a_server_error() {
     let _ids = setup(&admin_client(server.url()).await).await;
     server.inject(FaultRule::new("/0.1/users", Fault::status(500)).times(1));
     let home = home();
-    let out = wazo_cli(&home, server.url(), &s(&["user", "list"]));
+    let out = wazo_cli(&home, server.url(), &words("user list"));
     assert_code(&out, 1);
     assert!(
         stderr(&out).starts_with("error: wazo user list failed"),

@@ -18,9 +18,9 @@ use wazo_auth_client::{
 };
 
 use super::{
-    AccessKind, AclCommand, GroupCommand, LdapCommand, ListOptions, PolicyCommand, RefreshCommand,
-    SessionCommand, TenantCommand, TokenCommand, TokenCreate, TokenInput, UserCommand, WazoArgs,
-    WazoCommand,
+    AccessKind, AclCommand, GroupCommand, LdapCommand, ListOptions, Named, PolicyCommand,
+    RefreshCommand, SessionCommand, TenantCommand, TokenCommand, TokenCreate, TokenInput,
+    UserCommand, WazoArgs, WazoCommand,
 };
 use crate::error::{CliError, Kind, Result};
 use crate::secret::{SecretSpec, read_file};
@@ -474,12 +474,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-fn page_json<T: serde::Serialize>(page: &wazo_auth_client::Page<T>) -> (Value, Vec<Value>) {
+/// A list page: a table of `columns`, or with `--json` the page with every field.
+fn print_page<T: serde::Serialize>(
+    out: &crate::output::Output,
+    page: &wazo_auth_client::Page<T>,
+    columns: &[&str],
+) {
     let items: Vec<Value> = page.items.iter().map(to_json).collect();
-    (
-        json!({ "total": page.total, "filtered": page.filtered, "items": items }),
-        items,
-    )
+    let value = json!({ "total": page.total, "filtered": page.filtered, "items": items });
+    out.table(&value, &items, columns);
 }
 
 fn new_user_password(file: Option<&Path>) -> Result<Password> {
@@ -511,10 +514,9 @@ async fn authenticated(command: &WazoCommand, client: &Client, ctx: &Ctx) -> Res
                         .await
                 }
                 .map_err(|e| fail("refresh token list", &e))?;
-                let (value, items) = page_json(&page);
-                out.table(
-                    &value,
-                    &items,
+                print_page(
+                    out,
+                    &page,
                     &["client_id", "user_uuid", "mobile", "created_at"],
                 );
             }
@@ -536,18 +538,13 @@ async fn authenticated(command: &WazoCommand, client: &Client, ctx: &Ctx) -> Res
         WazoCommand::Policy(policy) => policies(policy, client, ctx).await?,
         WazoCommand::Group(group) => groups(group, client, ctx).await?,
         WazoCommand::Session(session) => match session {
-            SessionCommand::List { list } => {
+            SessionCommand::List(list) => {
                 let page = client
                     .sessions()
                     .list(&list_params(list), list.tenant.as_deref())
                     .await
                     .map_err(|e| fail("session list", &e))?;
-                let (value, items) = page_json(&page);
-                out.table(
-                    &value,
-                    &items,
-                    &["uuid", "user_uuid", "tenant_uuid", "mobile"],
-                );
+                print_page(out, &page, &["uuid", "user_uuid", "tenant_uuid", "mobile"]);
             }
             SessionCommand::Show { identifier } => {
                 let page = client
@@ -723,7 +720,7 @@ async fn users(command: &UserCommand, client: &Client, ctx: &Ctx) -> Result<()> 
                 .map_err(|e| fail("user update", &e))?;
             out.object(&to_json(&user));
         }
-        UserCommand::Show { identifier } => {
+        UserCommand::Show(Named { identifier }) => {
             let uuid = user_uuid(client, identifier).await?;
             let user = client
                 .users()
@@ -752,20 +749,19 @@ async fn users(command: &UserCommand, client: &Client, ctx: &Ctx) -> Result<()> 
             value["sessions"] = to_json(&sessions.items);
             out.object(&value);
         }
-        UserCommand::List { list } => {
+        UserCommand::List(list) => {
             let page = client
                 .users()
                 .list(&list_params(list), list.tenant.as_deref())
                 .await
                 .map_err(|e| fail("user list", &e))?;
-            let (value, items) = page_json(&page);
-            out.table(
-                &value,
-                &items,
+            print_page(
+                out,
+                &page,
                 &["uuid", "username", "firstname", "lastname", "enabled"],
             );
         }
-        UserCommand::Delete { identifier } => {
+        UserCommand::Delete(Named { identifier }) => {
             let uuid = user_uuid(client, identifier).await?;
             client
                 .users()
@@ -792,22 +788,13 @@ async fn users(command: &UserCommand, client: &Client, ctx: &Ctx) -> Result<()> 
             policy,
             group,
         } => {
-            let uuid = user_uuid(client, identifier).await?;
+            let user = user_uuid(client, identifier).await?;
             if let Some(policy) = policy {
-                let policy = policy_uuid(client, policy).await?;
-                client
-                    .users()
-                    .add_policy(&uuid, &policy, None)
-                    .await
-                    .map_err(|e| fail("user policy addition", &e))?;
+                user_policy(client, &user, policy, Link::Add).await?;
             }
             if let Some(group) = group {
                 let group = group_uuid(client, group).await?;
-                client
-                    .groups()
-                    .add_user(&group, &uuid)
-                    .await
-                    .map_err(|e| fail("group user addition", &e))?;
+                group_user(client, &group, &user, Link::Add).await?;
             }
             out.done("added", &json!({ "added": true }));
         }
@@ -817,27 +804,18 @@ async fn users(command: &UserCommand, client: &Client, ctx: &Ctx) -> Result<()> 
             group,
             session,
         } => {
-            let uuid = user_uuid(client, identifier).await?;
+            let user = user_uuid(client, identifier).await?;
             if let Some(policy) = policy {
-                let policy = policy_uuid(client, policy).await?;
-                client
-                    .users()
-                    .remove_policy(&uuid, &policy, None)
-                    .await
-                    .map_err(|e| fail("user policy removal", &e))?;
+                user_policy(client, &user, policy, Link::Remove).await?;
             }
             if let Some(group) = group {
                 let group = group_uuid(client, group).await?;
-                client
-                    .groups()
-                    .remove_user(&group, &uuid)
-                    .await
-                    .map_err(|e| fail("group user removal", &e))?;
+                group_user(client, &group, &user, Link::Remove).await?;
             }
             if let Some(session) = session {
                 client
                     .users()
-                    .remove_session(&uuid, session)
+                    .remove_session(&user, session)
                     .await
                     .map_err(|e| fail("user session removal", &e))?;
             }
@@ -878,7 +856,7 @@ async fn tenants(command: &TenantCommand, client: &Client, ctx: &Ctx) -> Result<
                 .map_err(|e| fail("tenant creation", &e))?;
             out.object(&to_json(&tenant));
         }
-        TenantCommand::Show { identifier } => {
+        TenantCommand::Show(Named { identifier }) => {
             let uuid = tenant_uuid(client, identifier).await?;
             let tenant = client
                 .tenants()
@@ -887,16 +865,15 @@ async fn tenants(command: &TenantCommand, client: &Client, ctx: &Ctx) -> Result<
                 .map_err(|e| fail("tenant show", &e))?;
             out.object(&to_json(&tenant));
         }
-        TenantCommand::List { list } => {
+        TenantCommand::List(list) => {
             let page = client
                 .tenants()
                 .list(&list_params(list), list.tenant.as_deref())
                 .await
                 .map_err(|e| fail("tenant list", &e))?;
-            let (value, items) = page_json(&page);
-            out.table(&value, &items, &["uuid", "name", "slug", "parent_uuid"]);
+            print_page(out, &page, &["uuid", "name", "slug", "parent_uuid"]);
         }
-        TenantCommand::Delete { identifier } => {
+        TenantCommand::Delete(Named { identifier }) => {
             let uuid = tenant_uuid(client, identifier).await?;
             client
                 .tenants()
@@ -997,7 +974,7 @@ async fn policies(command: &PolicyCommand, client: &Client, ctx: &Ctx) -> Result
                 .map_err(|e| fail("policy creation", &e))?;
             out.object(&to_json(&policy));
         }
-        PolicyCommand::Show { identifier } => {
+        PolicyCommand::Show(Named { identifier }) => {
             let uuid = policy_uuid(client, identifier).await?;
             let policy = client
                 .policies()
@@ -1006,16 +983,15 @@ async fn policies(command: &PolicyCommand, client: &Client, ctx: &Ctx) -> Result
                 .map_err(|e| fail("policy show", &e))?;
             out.object(&to_json(&policy));
         }
-        PolicyCommand::List { list } => {
+        PolicyCommand::List(list) => {
             let page = client
                 .policies()
                 .list(&list_params(list), list.tenant.as_deref())
                 .await
                 .map_err(|e| fail("policy list", &e))?;
-            let (value, items) = page_json(&page);
-            out.table(&value, &items, &["uuid", "name", "slug", "acl"]);
+            print_page(out, &page, &["uuid", "name", "slug", "acl"]);
         }
-        PolicyCommand::Delete { identifier } => {
+        PolicyCommand::Delete(Named { identifier }) => {
             let uuid = policy_uuid(client, identifier).await?;
             client
                 .policies()
@@ -1061,7 +1037,7 @@ async fn groups(command: &GroupCommand, client: &Client, ctx: &Ctx) -> Result<()
                 .map_err(|e| fail("group creation", &e))?;
             out.object(&to_json(&group));
         }
-        GroupCommand::Show { identifier } => {
+        GroupCommand::Show(Named { identifier }) => {
             let uuid = group_uuid(client, identifier).await?;
             let group = client
                 .groups()
@@ -1077,16 +1053,15 @@ async fn groups(command: &GroupCommand, client: &Client, ctx: &Ctx) -> Result<()
             value["users"] = to_json(&users.items);
             out.object(&value);
         }
-        GroupCommand::List { list } => {
+        GroupCommand::List(list) => {
             let page = client
                 .groups()
                 .list(&list_params(list), list.tenant.as_deref())
                 .await
                 .map_err(|e| fail("group list", &e))?;
-            let (value, items) = page_json(&page);
-            out.table(&value, &items, &["uuid", "name", "slug", "tenant_uuid"]);
+            print_page(out, &page, &["uuid", "name", "slug", "tenant_uuid"]);
         }
-        GroupCommand::Delete { identifier } => {
+        GroupCommand::Delete(Named { identifier }) => {
             let uuid = group_uuid(client, identifier).await?;
             client
                 .groups()
@@ -1099,50 +1074,91 @@ async fn groups(command: &GroupCommand, client: &Client, ctx: &Ctx) -> Result<()
             identifier,
             user,
             policy,
-        } => {
-            let uuid = group_uuid(client, identifier).await?;
-            if let Some(user) = user {
-                let user = user_uuid(client, user).await?;
-                client
-                    .groups()
-                    .add_user(&uuid, &user)
-                    .await
-                    .map_err(|e| fail("group user addition", &e))?;
-            }
-            if let Some(policy) = policy {
-                let policy = policy_uuid(client, policy).await?;
-                client
-                    .groups()
-                    .add_policy(&uuid, &policy, None)
-                    .await
-                    .map_err(|e| fail("group policy addition", &e))?;
-            }
-            out.done("added", &json!({ "added": true }));
         }
-        GroupCommand::Remove {
+        | GroupCommand::Remove {
             identifier,
             user,
             policy,
         } => {
-            let uuid = group_uuid(client, identifier).await?;
-            if let Some(user) = user {
-                let user = user_uuid(client, user).await?;
-                client
-                    .groups()
-                    .remove_user(&uuid, &user)
-                    .await
-                    .map_err(|e| fail("group user removal", &e))?;
-            }
-            if let Some(policy) = policy {
-                let policy = policy_uuid(client, policy).await?;
-                client
-                    .groups()
-                    .remove_policy(&uuid, &policy, None)
-                    .await
-                    .map_err(|e| fail("group policy removal", &e))?;
-            }
-            out.done("removed", &json!({ "removed": true }));
+            let link = match command {
+                GroupCommand::Add { .. } => Link::Add,
+                _ => Link::Remove,
+            };
+            group_links(client, identifier, user.as_deref(), policy.as_deref(), link).await?;
+            out.done(link.done(), &json!({ link.done(): true }));
         }
+    }
+    Ok(())
+}
+
+/// Whether a relation command adds or removes the link.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    Add,
+    Remove,
+}
+
+impl Link {
+    /// The command's result: "added" or "removed".
+    fn done(self) -> &'static str {
+        match self {
+            Self::Add => "added",
+            Self::Remove => "removed",
+        }
+    }
+
+    /// For error messages: "user policy addition".
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Add => "addition",
+            Self::Remove => "removal",
+        }
+    }
+}
+
+/// Links a user (UUID) and a policy (name or UUID), or unlinks them.
+async fn user_policy(client: &Client, user: &str, policy: &str, link: Link) -> Result<()> {
+    let policy = policy_uuid(client, policy).await?;
+    let users = client.users();
+    match link {
+        Link::Add => users.add_policy(user, &policy, None).await,
+        Link::Remove => users.remove_policy(user, &policy, None).await,
+    }
+    .map_err(|e| fail(&format!("user policy {}", link.noun()), &e))
+}
+
+/// Puts a user into a group or takes it out (both UUIDs): `user add|remove --group` and
+/// `group add|remove --user` are the same call.
+async fn group_user(client: &Client, group: &str, user: &str, link: Link) -> Result<()> {
+    let groups = client.groups();
+    match link {
+        Link::Add => groups.add_user(group, user).await,
+        Link::Remove => groups.remove_user(group, user).await,
+    }
+    .map_err(|e| fail(&format!("group user {}", link.noun()), &e))
+}
+
+/// `group add|remove NAME [--user U] [--policy P]`.
+async fn group_links(
+    client: &Client,
+    identifier: &str,
+    user: Option<&str>,
+    policy: Option<&str>,
+    link: Link,
+) -> Result<()> {
+    let group = group_uuid(client, identifier).await?;
+    if let Some(user) = user {
+        let user = user_uuid(client, user).await?;
+        group_user(client, &group, &user, link).await?;
+    }
+    if let Some(policy) = policy {
+        let policy = policy_uuid(client, policy).await?;
+        let groups = client.groups();
+        match link {
+            Link::Add => groups.add_policy(&group, &policy, None).await,
+            Link::Remove => groups.remove_policy(&group, &policy, None).await,
+        }
+        .map_err(|e| fail(&format!("group policy {}", link.noun()), &e))?;
     }
     Ok(())
 }

@@ -190,6 +190,13 @@ pub(crate) enum RefreshCommand {
     },
 }
 
+/// The resource a command is about.
+#[derive(Debug, Args)]
+pub(crate) struct Named {
+    /// Name (username for users) or UUID.
+    pub(crate) identifier: String,
+}
+
 /// Options of every list command.
 #[derive(Debug, Args, Default)]
 pub(crate) struct ListOptions {
@@ -282,20 +289,11 @@ pub(crate) enum UserCommand {
         tenant: Option<String>,
     },
     /// Shows a user with its policies, groups and sessions.
-    Show {
-        /// Username or UUID.
-        identifier: String,
-    },
+    Show(Named),
     /// Lists users.
-    List {
-        #[command(flatten)]
-        list: ListOptions,
-    },
+    List(ListOptions),
     /// Deletes a user.
-    Delete {
-        /// Username or UUID.
-        identifier: String,
-    },
+    Delete(Named),
     /// Sets a user's password (from PBX_AUTH_WAZO_USER_PASSWORD, --user-password-file or a
     /// prompt).
     Password {
@@ -355,20 +353,11 @@ pub(crate) enum TenantCommand {
         domains: Vec<String>,
     },
     /// Shows a tenant.
-    Show {
-        /// Name or UUID.
-        identifier: String,
-    },
+    Show(Named),
     /// Lists tenants.
-    List {
-        #[command(flatten)]
-        list: ListOptions,
-    },
+    List(ListOptions),
     /// Deletes a tenant.
-    Delete {
-        /// Name or UUID.
-        identifier: String,
-    },
+    Delete(Named),
     /// Adds a domain name to a tenant, or moves it under a parent. (The server no longer
     /// has tenant-user links, which wazo-auth-cli's `--user` managed.)
     #[command(group(ArgGroup::new("relation").required(true).args(["domain", "parent"])))]
@@ -416,20 +405,11 @@ pub(crate) enum PolicyCommand {
         tenant: Option<String>,
     },
     /// Shows a policy.
-    Show {
-        /// Name or UUID.
-        identifier: String,
-    },
+    Show(Named),
     /// Lists policies.
-    List {
-        #[command(flatten)]
-        list: ListOptions,
-    },
+    List(ListOptions),
     /// Deletes a policy.
-    Delete {
-        /// Name or UUID.
-        identifier: String,
-    },
+    Delete(Named),
     /// Adds an access to a policy.
     Add {
         /// Name or UUID.
@@ -463,20 +443,11 @@ pub(crate) enum GroupCommand {
         tenant: Option<String>,
     },
     /// Shows a group with its users.
-    Show {
-        /// Name or UUID.
-        identifier: String,
-    },
+    Show(Named),
     /// Lists groups.
-    List {
-        #[command(flatten)]
-        list: ListOptions,
-    },
+    List(ListOptions),
     /// Deletes a group.
-    Delete {
-        /// Name or UUID.
-        identifier: String,
-    },
+    Delete(Named),
     /// Adds a user or a policy to a group.
     #[command(group(ArgGroup::new("relation").required(true).args(["user", "policy"])))]
     Add {
@@ -507,10 +478,7 @@ pub(crate) enum GroupCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum SessionCommand {
     /// Lists sessions.
-    List {
-        #[command(flatten)]
-        list: ListOptions,
-    },
+    List(ListOptions),
     /// Shows a session.
     Show {
         /// Session UUID.

@@ -46,6 +46,27 @@ pub fn cli(home: &Path) -> Command {
     cmd
 }
 
+/// `pbx-auth -v sipgate` for the OAuth client `(id, secret)` (the secret from the
+/// environment) against the server at `url`: its `/auth`, `/token`, the revocation
+/// endpoint at the path `revocation` and the API under `/v2`. `BROWSER=true` opens nothing.
+pub fn sipgate_cli(
+    home: &Path,
+    (id, secret): (&str, &str),
+    url: &str,
+    revocation: &str,
+) -> Command {
+    let mut cmd = cli(home);
+    cmd.env("PBX_AUTH_SIPGATE_CLIENT_SECRET", secret)
+        .env("BROWSER", "true")
+        .args(["-v", "sipgate", "--client-id", id])
+        .args(["--redirect-uri", "http://127.0.0.1:0/oauth"])
+        .args(["--auth-url", &format!("{url}/auth")])
+        .args(["--token-url", &format!("{url}/token")])
+        .args(["--revocation-url", &format!("{url}{revocation}")])
+        .args(["--api-url", &format!("{url}/v2")]);
+    cmd
+}
+
 /// Runs and returns the output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("pbx-auth runs")
