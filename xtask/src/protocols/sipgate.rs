@@ -42,24 +42,29 @@ pub(crate) fn start_oauth_server() -> Result<(Guard, String)> {
     Ok((guard, format!("http://127.0.0.1:{port}")))
 }
 
-/// Runs one ignored test file of `sipgate-oauth` against the server at `issuer`.
-fn run_ignored_tests(test: &str, issuer: &str, extra_env: &[(&str, &str)]) -> Result {
+/// The library's tests (every feature on) and the command line's.
+const LIBRARY: &[&str] = &["-p", "sipgate-oauth", "--all-features"];
+const CLI: &[&str] = &["-p", "pbx-auth-cli"];
+
+/// Runs the ignored tests of one test file of `package` (those matching `filter`, if
+/// given) against the server at `issuer`.
+fn run_ignored_tests(
+    package: &[&str],
+    test: &str,
+    filter: Option<&str>,
+    issuer: &str,
+    extra_env: &[(&str, &str)],
+) -> Result {
     let mut cmd = Command::new(cargo_bin());
-    cmd.args([
-        "test",
-        "-p",
-        "sipgate-oauth",
-        "--all-features",
-        "--test",
-        test,
-        "--",
-        "--ignored",
+    cmd.arg("test")
+        .args(package)
+        .args(["--test", test, "--", "--ignored"])
         // One at a time: the server's token-request log is shared, and the expiry tests
         // count refreshes.
-        "--test-threads=1",
-    ])
-    .current_dir(root())
-    .env("OAUTH_ISSUER", issuer);
+        .arg("--test-threads=1")
+        .args(filter)
+        .current_dir(root())
+        .env("OAUTH_ISSUER", issuer);
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -73,23 +78,10 @@ fn run_ignored_tests(test: &str, issuer: &str, extra_env: &[(&str, &str)]) -> Re
 pub(crate) fn interop() -> Result {
     let (_server, issuer) = start_oauth_server()?;
     println!("  - oidc-provider listening at {issuer}");
-    run_ignored_tests("interop", &issuer, &[])?;
+    run_ignored_tests(LIBRARY, "interop", None, &issuer, &[])?;
     // The `pbx-auth` command line: login with the scripted browser, refresh with
     // rotation, request, logout.
-    run(Command::new(cargo_bin())
-        .args([
-            "test",
-            "-p",
-            "pbx-auth-cli",
-            "--test",
-            "interop",
-            "--",
-            "--ignored",
-            "--test-threads=1",
-            "sipgate",
-        ])
-        .current_dir(root())
-        .env("OAUTH_ISSUER", &issuer))
+    run_ignored_tests(CLI, "interop", Some("sipgate"), &issuer, &[])
 }
 
 /// The end-to-end demo against the mock: the `oauth` example logs in with a scripted
@@ -133,19 +125,7 @@ pub(crate) fn e2e() -> Result {
     )?;
     let (_server, issuer) = start_oauth_server()?;
     println!("  - oidc-provider listening at {issuer}");
-    run_ignored_tests("browser", &issuer, &[("CHROMIUM", "chromium")])?;
-    run(Command::new(cargo_bin())
-        .args([
-            "test",
-            "-p",
-            "pbx-auth-cli",
-            "--test",
-            "browser",
-            "--",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .current_dir(root())
-        .env("OAUTH_ISSUER", &issuer)
-        .env("CHROMIUM", "chromium"))
+    let chromium = [("CHROMIUM", "chromium")];
+    run_ignored_tests(LIBRARY, "browser", None, &issuer, &chromium)?;
+    run_ignored_tests(CLI, "browser", None, &issuer, &chromium)
 }
