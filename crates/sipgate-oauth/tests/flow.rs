@@ -19,7 +19,7 @@ use url::Url;
 
 mod common;
 use common::server::Server;
-use common::{agent, browser, scenarios};
+use common::{agent, browser, listen, scenarios};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -93,13 +93,7 @@ async fn revocation_ends_the_grant() {
 async fn listener_serves_only_its_path_and_one_callback() {
     let server = mock();
     let client = OAuthClient::new(server.config()).unwrap();
-    let listener = sipgate_oauth::LoopbackListener::bind(&client.config().redirect_uri)
-        .await
-        .unwrap()
-        .with_timeout(LONG);
-    let request = client
-        .authorization_request_for(listener.redirect_uri())
-        .unwrap();
+    let (listener, request) = listen(&client).await;
     let base = listener.redirect_uri().clone();
     let auth_url = request.url().clone();
     let poke = tokio::spawn(async move {

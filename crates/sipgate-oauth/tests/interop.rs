@@ -103,9 +103,5 @@ async fn public_client_with_pkce_only() {
         .refresh(tokens.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
-    let log = server.token_requests().await;
-    let grants: Vec<&str> = log.iter().map(|r| r.grant_type.as_str()).collect();
-    assert_eq!(grants, ["authorization_code", "refresh_token"]);
-    assert!(log.iter().all(|r| r.client_auth == "none"), "{log:?}");
-    assert!(log[0].has_code_verifier);
+    server.assert_code_then_refresh_by("none").await;
 }

@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuthExt as _, ClientAuth, Error, LoopbackListener, MemoryStore, OAuthClient, TokenSet,
-    TokenStore, account, bearer_auth_from_login,
+    BearerAuthExt as _, ClientAuth, Error, MemoryStore, OAuthClient, TokenSet, TokenStore, account,
+    bearer_auth_from_login,
 };
 use url::Url;
 
 use super::server::Server;
-use super::{agent, browser};
+use super::{agent, browser, listen};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -99,13 +99,7 @@ pub(crate) async fn pkce_is_required_and_verified(server: &Server) {
     );
 
     let client = OAuthClient::new(server.config()).unwrap();
-    let listener = LoopbackListener::bind(&client.config().redirect_uri)
-        .await
-        .unwrap()
-        .with_timeout(LONG);
-    let request = client
-        .authorization_request_for(listener.redirect_uri())
-        .unwrap();
+    let (listener, request) = listen(&client).await;
     let other = client
         .authorization_request_for(listener.redirect_uri())
         .unwrap();
@@ -126,13 +120,9 @@ pub(crate) async fn client_secret_basic(server: &Server) {
         .refresh(tokens.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
-    let log = server.token_requests().await;
-    let grants: Vec<&str> = log.iter().map(|r| r.grant_type.as_str()).collect();
-    assert_eq!(grants, ["authorization_code", "refresh_token"]);
-    assert!(
-        log.iter().all(|r| r.client_auth == "client_secret_basic"),
-        "{log:?}"
-    );
+    server
+        .assert_code_then_refresh_by("client_secret_basic")
+        .await;
 
     let wrong = OAuthClient::new(
         server
@@ -266,13 +256,7 @@ pub(crate) async fn unregistered_redirect_uri_never_reaches_the_listener(server:
 /// A code redeemed after it expired is an `invalid_grant`.
 pub(crate) async fn expired_code_is_refused(server: &Server) {
     let client = OAuthClient::new(server.config()).unwrap();
-    let listener = LoopbackListener::bind(&client.config().redirect_uri)
-        .await
-        .unwrap()
-        .with_timeout(LONG);
-    let request = client
-        .authorization_request_for(listener.redirect_uri())
-        .unwrap();
+    let (listener, request) = listen(&client).await;
     let url = request.url().clone();
     tokio::spawn(async move { agent().get(url).send().await });
     let callback = listener.wait_for(&request).await.unwrap();

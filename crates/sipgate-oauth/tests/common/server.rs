@@ -214,4 +214,14 @@ impl Server {
             .filter(|r| r.grant_type == grant_type)
             .count()
     }
+
+    /// Asserts that the token endpoint saw exactly a code exchange (with a PKCE verifier)
+    /// and then a refresh, both authenticated by `client_auth`.
+    pub(crate) async fn assert_code_then_refresh_by(&self, client_auth: &str) {
+        let log = self.token_requests().await;
+        let grants: Vec<&str> = log.iter().map(|r| r.grant_type.as_str()).collect();
+        assert_eq!(grants, ["authorization_code", "refresh_token"], "{log:?}");
+        assert!(log.iter().all(|r| r.client_auth == client_auth), "{log:?}");
+        assert!(log[0].has_code_verifier, "{log:?}");
+    }
 }
