@@ -4,7 +4,8 @@
 //! `bench [--quick]`, `ci` (`test` plus docs, packaging and tidy checks), `e2e` (a real
 //! headless browser), `fleet` (the fleet stage of `test` alone), `interop [protocol...]`
 //! (only the interop stages), `man [dir]` (the `pbx-auth` man pages), `fuzz [--time SECS]`
-//! (every fuzz target, a smoke run by default), `tidy`.
+//! (every fuzz target, a smoke run by default), `package [--no-verify]` (the packaging
+//! stage of `ci`, or the cheaper one of `test`), `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -29,7 +30,7 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|tidy>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|package [--no-verify]|tidy>";
 
 /// `cargo xtask man [dir]`: builds `pbx-auth` and writes its man pages (default
 /// `target/man`).
@@ -57,6 +58,11 @@ fn main() -> ExitCode {
         Some("interop") => test::interop(&args[1..]),
         Some("man") => man(args.get(1).map(String::as_str)),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("package") => match args.get(1).map(String::as_str) {
+            None => stage::stage("package", || ci::package(ci::Verify::Yes)),
+            Some("--no-verify") => stage::stage("package-list", || ci::package(ci::Verify::No)),
+            Some(other) => Err(format!("unknown option `{other}`\n{USAGE}").into()),
+        },
         Some("tidy") => stage::cargo(&["test", "-p", "xtask", "--", "tidy"]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");

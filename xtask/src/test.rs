@@ -1,7 +1,7 @@
 //! `cargo xtask test`: formatting, lints, every test (doc tests included), the feature matrix
-//! of the published crates, each published crate tested alone, then the interop suites
-//! against real peers, the fleet stage and the real-browser run (`e2e`). Stops at the first
-//! failing stage.
+//! of the published crates, their packages (unverified), each published crate tested alone,
+//! then the interop suites against real peers, the fleet stage and the real-browser run
+//! (`e2e`). Stops at the first failing stage.
 
 use crate::Result;
 use crate::ci::PUBLISHED;
@@ -29,6 +29,8 @@ pub(crate) fn run() -> Result {
         cargo(&["test", "--workspace", "--doc", "--all-features"])
     })?;
     stage("features", features)?;
+    // The tarballs and their file lists; `cargo xtask ci` builds each one too.
+    stage("package-list", || crate::ci::package(crate::ci::Verify::No))?;
     for krate in PUBLISHED {
         stage(&format!("alone-{krate}"), || cargo(&["test", "-p", krate]))?;
     }

@@ -6,8 +6,8 @@
 //! nanoseconds of cipher instead of a `getrandom` system call.
 //!
 //! A user-space generator is copied by `fork()`: a pre-forking server would send the same
-//! nonces from parent and children. `rand` 0.9 and later no longer guard against that
-//! (`ThreadRng` documents it and asks callers to reseed after forking), so the generator
+//! nonces from parent and children. `StdRng` has no guard against that (and `rand` 0.9
+//! dropped the one its `ThreadRng` had, asking callers to reseed after forking), so the generator
 //! here remembers the process id it was seeded in and reseeds from the operating system
 //! before handing out a single byte in a process with another id. The id is read on every
 //! call (`getpid`, a cheap system call); the signing benchmark prices it against the
@@ -16,8 +16,8 @@
 use std::cell::RefCell;
 
 use pbx_auth_core::NonceSource;
-use rand::rngs::{StdRng, SysRng};
-use rand::{Rng as _, SeedableRng as _};
+use rand::rngs::{OsRng, StdRng};
+use rand::{RngCore as _, SeedableRng as _};
 
 /// Output after which a thread's generator is reseeded anyway (defence in depth, as
 /// `ThreadRng` does).
@@ -52,8 +52,7 @@ fn os_seeded() -> StdRng {
     // The OS generator failing means the machine cannot produce secrets at all; handing
     // out a predictable nonce instead would be worse than stopping.
     #[allow(clippy::expect_used)]
-    StdRng::try_from_rng(&mut SysRng)
-        .expect("the operating system's random number generator failed")
+    StdRng::from_rng(OsRng).expect("the operating system's random number generator failed")
 }
 
 /// A generator that knows which process seeded it.

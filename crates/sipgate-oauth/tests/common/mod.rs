@@ -7,6 +7,7 @@ pub(crate) mod server;
 
 use std::time::Duration;
 
+use sipgate_oauth::{AuthorizationRequest, LoopbackListener, OAuthClient};
 use url::Url;
 
 /// A fresh cookie jar per browser: a shared one would give single sign-on.
@@ -39,4 +40,17 @@ pub(crate) fn browser(
         Ok(())
     };
     (open, rx)
+}
+
+/// A loopback listener on the client's redirect URI and an authorization request for it,
+/// for the tests that drive the callback themselves.
+pub(crate) async fn listen(client: &OAuthClient) -> (LoopbackListener, AuthorizationRequest) {
+    let listener = LoopbackListener::bind(&client.config().redirect_uri)
+        .await
+        .unwrap()
+        .with_timeout(Duration::from_secs(60));
+    let request = client
+        .authorization_request_for(listener.redirect_uri())
+        .unwrap();
+    (listener, request)
 }
