@@ -80,6 +80,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         )
     })?;
     stage("callgrind", || callgrind(quick))?;
+    stage("server-callgrind", || crate::server_bench::callgrind(quick))?;
     for (name, compare) in protocols::BENCH_COMPARE {
         stage(&format!("compare-{name}"), || compare(quick))?;
     }
@@ -166,7 +167,7 @@ fn callgrind_one(exe: &Path, dir: &Path, name: &str, requests: u32) -> Result<u6
 }
 
 /// The `totals:` (or older `summary:`) line of one callgrind output.
-fn callgrind_total(text: &str) -> Option<u64> {
+pub(crate) fn callgrind_total(text: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| {
             l.strip_prefix("totals:")
