@@ -1,5 +1,6 @@
 //! `cargo xtask bench [--quick] [--report-only]`: every crate's criterion benches, the
-//! client's instructions per request under callgrind, then the side-by-side comparisons
+//! client's instructions per request under callgrind, the server layers' (in
+//! `server_bench`), then the side-by-side comparisons
 //! against the seeds' Python implementations, then `docs/performance.md` and its chart.
 //! Every figure is printed as `figure <area> <name>: <value> <unit>`.
 
