@@ -46,9 +46,9 @@ pub(crate) fn callgrind(quick: bool) -> Result {
     } else {
         (2048, &PAIRS)
     };
-    for (scheme, bare, layer) in pairs {
+    for &(scheme, bare, layer) in pairs {
         // wazo also runs the app with a pass-through route layer: axum's share.
-        let noop = (*scheme == "wazo").then_some(NOOP);
+        let noop = (scheme == "wazo").then_some(NOOP);
         for variant in [bare, layer].into_iter().chain(noop) {
             let total = count(&exe, &dir, variant, requests)?;
             #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
