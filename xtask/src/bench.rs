@@ -1,5 +1,6 @@
 //! `cargo xtask bench [--quick] [--report-only]`: every crate's criterion benches, the
-//! client's instructions per request under callgrind, then the side-by-side comparisons
+//! client's instructions per request under callgrind, the server layers' (in
+//! `server_bench`), then the side-by-side comparisons
 //! against the seeds' Python implementations, then `docs/performance.md` and its chart.
 //! Every figure is printed as `figure <area> <name>: <value> <unit>`.
 
@@ -80,6 +81,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         )
     })?;
     stage("callgrind", || callgrind(quick))?;
+    stage("server-callgrind", || crate::server_bench::callgrind(quick))?;
     for (name, compare) in protocols::BENCH_COMPARE {
         stage(&format!("compare-{name}"), || compare(quick))?;
     }
@@ -166,7 +168,7 @@ fn callgrind_one(exe: &Path, dir: &Path, name: &str, requests: u32) -> Result<u6
 }
 
 /// The `totals:` (or older `summary:`) line of one callgrind output.
-fn callgrind_total(text: &str) -> Option<u64> {
+pub(crate) fn callgrind_total(text: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| {
             l.strip_prefix("totals:")

@@ -19,6 +19,7 @@ mod process;
 mod protocols;
 mod redis;
 mod report;
+mod server_bench;
 mod stage;
 mod test;
 #[cfg(test)]

@@ -108,6 +108,7 @@ fn rows() -> Vec<Row> {
     rows.extend(overhead_rows());
     rows.extend(crate::protocols::report_rows());
     rows.extend(crate::fleet::report_rows());
+    rows.extend(crate::server_bench::report_rows());
     rows
 }
 
@@ -119,6 +120,9 @@ const OVERHEAD: &str = "Authentication overhead per request (in-process mock)";
 
 /// A paragraph saying how to read an area's table, for the areas that need one.
 fn area_intro(area: &str) -> Option<&'static str> {
+    if area == crate::server_bench::REPORT_AREA {
+        return Some(crate::server_bench::REPORT_INTRO);
+    }
     (area == OVERHEAD).then_some(
         "Client and mock server share the machine's cores, so at concurrency 64 the figures \
          are CPU time per request, the server's included. Three rows per cell split the \
@@ -256,6 +260,9 @@ fn human(value: f64, unit: &str) -> String {
         } else {
             format!("{value:.1} ns")
         }
+    } else if unit.starts_with("instructions") || unit == "requests/s" {
+        // Counts: decimals would be noise.
+        format!("{value:.0} {unit}")
     } else {
         format!("{value:.3} {unit}")
     }

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -20,6 +21,15 @@ pub trait HeaderVerifier: Send + Sync + 'static {
         &self,
         headers: &HeaderMap,
     ) -> impl Future<Output = Result<Verified, Rejected>> + Send;
+
+    /// The same decision, when it can be made without waiting (an in-process nonce
+    /// store); `None` when it needs [`verify`](Self::verify) (the default). The layer then
+    /// calls the inner service directly, without boxing a future. The nonce is spent when
+    /// this answers `Some(Ok(_))`.
+    fn verify_now(&self, headers: &HeaderMap) -> Option<Result<Verified, Rejected>> {
+        let _ = headers;
+        None
+    }
 }
 
 impl HeaderVerifier for Verifier {
@@ -29,6 +39,10 @@ impl HeaderVerifier for Verifier {
     ) -> impl Future<Output = Result<Verified, Rejected>> + Send {
         std::future::ready(self.verify_headers(headers))
     }
+
+    fn verify_now(&self, headers: &HeaderMap) -> Option<Result<Verified, Rejected>> {
+        Some(self.verify_headers(headers))
+    }
 }
 
 impl<V: HeaderVerifier> HeaderVerifier for Arc<V> {
@@ -37,6 +51,10 @@ impl<V: HeaderVerifier> HeaderVerifier for Arc<V> {
         headers: &HeaderMap,
     ) -> impl Future<Output = Result<Verified, Rejected>> + Send {
         (**self).verify(headers)
+    }
+
+    fn verify_now(&self, headers: &HeaderMap) -> Option<Result<Verified, Rejected>> {
+        (**self).verify_now(headers)
     }
 }
 
@@ -173,8 +191,65 @@ impl<S: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for VerifyXAuthServ
     }
 }
 
-/// The boxed future of [`VerifyXAuthService`].
-pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+type Boxed<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+pin_project! {
+    /// The future of [`VerifyXAuthService`]: the inner service's own future when the
+    /// verifier decided at once ([`HeaderVerifier::verify_now`]), a boxed one otherwise.
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        state: State<F, B, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B, E> {
+        Inner {
+            #[pin]
+            future: F,
+        },
+        Refused {
+            response: Option<Response<B>>,
+        },
+        Verifying {
+            future: Boxed<Response<B>, E>,
+        },
+    }
+}
+
+impl<F, B, E> std::fmt::Debug for ResponseFuture<F, B, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Inner { future } => future.poll(cx),
+            StateProj::Refused { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("the refusal future is polled after it completed"))),
+            StateProj::Verifying { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<V: HeaderVerifier> VerifyXAuth<V> {
+    /// The refusal's response, after the hook has seen why.
+    fn refuse<B: From<Bytes>>(&self, rejected: &Rejected) -> Response<B> {
+        if let Some(hook) = &self.on_reject {
+            hook(rejected);
+        }
+        self.refusal.response()
+    }
+}
 
 impl<S, V, ReqBody, ResBody> Service<Request<ReqBody>> for VerifyXAuthService<S, V>
 where
@@ -186,30 +261,48 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Self::Response, Self::Error>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // An in-process verifier decides here: the inner service (the one polled ready)
+        // is called without a clone or a box.
+        match self.layer.verifier.verify_now(req.headers()) {
+            Some(Ok(verified)) => {
+                req.extensions_mut().insert(verified);
+                return ResponseFuture {
+                    state: State::Inner {
+                        future: self.inner.call(req),
+                    },
+                };
+            }
+            Some(Err(rejected)) => {
+                return ResponseFuture {
+                    state: State::Refused {
+                        response: Some(self.layer.refuse(&rejected)),
+                    },
+                };
+            }
+            None => {}
+        }
         // The clone is the one that was not polled ready; take the ready one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
-        Box::pin(async move {
+        let future = Box::pin(async move {
             match layer.verifier.verify(req.headers()).await {
                 Ok(verified) => {
                     req.extensions_mut().insert(verified);
                     inner.call(req).await
                 }
-                Err(rejected) => {
-                    if let Some(hook) = &layer.on_reject {
-                        hook(&rejected);
-                    }
-                    Ok(layer.refusal.response())
-                }
+                Err(rejected) => Ok(layer.refuse(&rejected)),
             }
-        })
+        });
+        ResponseFuture {
+            state: State::Verifying { future },
+        }
     }
 }

@@ -1,19 +1,22 @@
 //! `RequireAcl`: the tower layer that puts a [`TokenVerifier`] in front of a route.
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderName, Request, Response};
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::refusal::{self, Refusal};
 use super::template::AccessTemplate;
-use super::verifier::{TokenLocation, TokenVerifier};
+use super::verifier::{TokenLocation, TokenVerifier, VerifiedToken};
 use crate::Error;
 
 /// The token header (`X-Auth-Token`).
@@ -72,8 +75,56 @@ pub struct RequireAclService<S> {
     layer: RequireAcl,
 }
 
-/// The boxed future of [`RequireAclService`].
-pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+type Boxed<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+pin_project! {
+    /// The future of [`RequireAclService`]: the inner service's own future when the
+    /// decision was at hand (a cached decision, a refusal of a malformed request), a boxed
+    /// one while wazo-auth is asked.
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        state: State<F, B, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B, E> {
+        Inner {
+            #[pin]
+            future: F,
+        },
+        Refused {
+            response: Option<Response<B>>,
+        },
+        Checking {
+            future: Boxed<Response<B>, E>,
+        },
+    }
+}
+
+impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Inner { future } => future.poll(cx),
+            StateProj::Refused { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("the refusal future is polled after it completed"))),
+            StateProj::Checking { future } => future.as_mut().poll(cx),
+        }
+    }
+}
 
 fn query_token(query: Option<&str>) -> Option<Cow<'_, str>> {
     url::form_urlencoded::parse(query?.as_bytes())
@@ -81,6 +132,10 @@ fn query_token(query: Option<&str>) -> Option<Cow<'_, str>> {
         .map(|(_, value)| value)
         .filter(|v| !v.is_empty())
 }
+
+/// The header names, parsed once rather than per request.
+static TOKEN_NAME: HeaderName = HeaderName::from_static(TOKEN_HEADER);
+static TENANT_NAME: HeaderName = HeaderName::from_static(TENANT_HEADER);
 
 /// The token as the Python extractors read it; `""` when there is none.
 fn extract_token<B>(req: &Request<B>, location: TokenLocation) -> Cow<'_, str> {
@@ -90,14 +145,14 @@ fn extract_token<B>(req: &Request<B>, location: TokenLocation) -> Cow<'_, str> {
         return token;
     }
     req.headers()
-        .get(TOKEN_HEADER)
+        .get(&TOKEN_NAME)
         .and_then(|v| v.to_str().ok())
         .map_or(Cow::Borrowed(""), Cow::Borrowed)
 }
 
 /// The `Wazo-Tenant` value; an empty one means none, as in the Flask helpers.
 fn extract_tenant<B>(req: &Request<B>) -> Option<Cow<'_, str>> {
-    let value = req.headers().get(TENANT_HEADER)?;
+    let value = req.headers().get(&TENANT_NAME)?;
     let text = String::from_utf8_lossy(value.as_bytes());
     (!text.is_empty()).then_some(text)
 }
@@ -114,6 +169,65 @@ fn refusal_reason(refused: &Refusal) -> &'static str {
     }
 }
 
+/// The refusal's response, with its debug event.
+fn refuse<B: From<Bytes>>(refused: &Refusal, token: &str, verifier: &TokenVerifier) -> Response<B> {
+    tracing::debug!(
+        reason = refusal_reason(refused),
+        status = refused.status().as_u16(),
+        "wazo token refused"
+    );
+    refusal::response::<B>(refused, token, verifier.auth_server())
+}
+
+/// Most bytes the per-thread access buffer keeps between requests.
+const KEPT_ACCESS_BYTES: usize = 1024;
+
+thread_local! {
+    /// The filled access of the request being decided: one buffer per thread, taken and
+    /// put back, so deciding from the cache allocates nothing.
+    static ACCESS: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// Calls `decide` with the access `template` requires of `path` (`Err` when the path does
+/// not fill it), in a buffer reused from request to request.
+fn with_access<T>(
+    template: &AccessTemplate,
+    path: &str,
+    decide: impl FnOnce(Result<&str, Refusal>) -> T,
+) -> T {
+    // Empty (a fresh buffer) when the thread is exiting or a decision is under way.
+    let mut buffer = ACCESS.try_with(Cell::take).unwrap_or_default();
+    let result = decide(if template.fill_into(path, &mut buffer) {
+        Ok(buffer.as_str())
+    } else {
+        Err(Refusal::RouteMismatch)
+    });
+    if buffer.capacity() <= KEPT_ACCESS_BYTES {
+        let _ = ACCESS.try_with(|cell| cell.set(buffer));
+    }
+    result
+}
+
+impl<S> RequireAclService<S> {
+    /// The decision when it needs no call to wazo-auth; `None`: ask.
+    fn decide_now<B, ResBody: From<Bytes>>(
+        &self,
+        req: &Request<B>,
+    ) -> Option<Result<VerifiedToken, Response<ResBody>>> {
+        let verifier = &self.layer.verifier;
+        let token = extract_token(req, verifier.token_location());
+        let tenant = extract_tenant(req);
+        let outcome = match &self.layer.template {
+            None => verifier.decide_now(&token, None, tenant.as_deref()),
+            Some(template) => with_access(template, req.uri().path(), |access| match access {
+                Ok(access) => verifier.decide_now(&token, Some(access), tenant.as_deref()),
+                Err(refused) => Some(Err(refused)),
+            }),
+        }?;
+        Some(outcome.map_err(|refused| refuse(&refused, &token, verifier)))
+    }
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireAclService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
@@ -123,18 +237,38 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Self::Response, Self::Error>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // Most requests are decided here, from the cache, and go to the inner service (the
+        // one polled ready) without a clone or a box.
+        match self.decide_now(&req) {
+            Some(Ok(verified)) => {
+                req.extensions_mut().insert(verified);
+                return ResponseFuture {
+                    state: State::Inner {
+                        future: self.inner.call(req),
+                    },
+                };
+            }
+            Some(Err(response)) => {
+                return ResponseFuture {
+                    state: State::Refused {
+                        response: Some(response),
+                    },
+                };
+            }
+            None => {}
+        }
         // The clone is the one that was not polled ready; take the ready one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
-        Box::pin(async move {
+        let future = Box::pin(async move {
             let verifier = &layer.verifier;
             // Token and tenant are borrowed from the request until the decision is made.
             let decision = {
@@ -142,10 +276,14 @@ where
                 let tenant = extract_tenant(&req);
                 let access = match &layer.template {
                     None => Ok(None),
-                    Some(template) => template
-                        .fill(req.uri().path())
-                        .map(Some)
-                        .ok_or(Refusal::RouteMismatch),
+                    Some(template) => {
+                        let mut access = String::new();
+                        if template.fill_into(req.uri().path(), &mut access) {
+                            Ok(Some(access))
+                        } else {
+                            Err(Refusal::RouteMismatch)
+                        }
+                    }
                 };
                 let outcome = match access {
                     Ok(access) => {
@@ -155,14 +293,7 @@ where
                     }
                     Err(refused) => Err(refused),
                 };
-                outcome.map_err(|refused| {
-                    tracing::debug!(
-                        reason = refusal_reason(&refused),
-                        status = refused.status().as_u16(),
-                        "wazo token refused"
-                    );
-                    refusal::response::<ResBody>(&refused, &token, verifier.auth_server())
-                })
+                outcome.map_err(|refused| refuse::<ResBody>(&refused, &token, verifier))
             };
             match decision {
                 Ok(verified) => {
@@ -171,6 +302,9 @@ where
                 }
                 Err(response) => Ok(response),
             }
-        })
+        });
+        ResponseFuture {
+            state: State::Checking { future },
+        }
     }
 }

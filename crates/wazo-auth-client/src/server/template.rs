@@ -117,7 +117,13 @@ impl RoutePattern {
         if cursor.rest.is_some() {
             return None;
         }
-        found.map(|v| percent_decode_str(v).decode_utf8_lossy())
+        found.map(|v| {
+            if v.as_bytes().contains(&b'%') {
+                percent_decode_str(v).decode_utf8_lossy()
+            } else {
+                Cow::Borrowed(v)
+            }
+        })
     }
 }
 
@@ -129,10 +135,11 @@ struct Cursor<'p> {
 impl<'p> Cursor<'p> {
     fn next(&mut self) -> Option<&'p str> {
         let rest = self.rest?;
-        match rest.split_once('/') {
-            Some((head, tail)) => {
-                self.rest = Some(tail);
-                Some(head)
+        // Bytes, not a `char` pattern: `/` is ASCII and segments are short.
+        match rest.bytes().position(|b| b == b'/') {
+            Some(slash) => {
+                self.rest = Some(&rest[slash + 1..]);
+                Some(&rest[..slash])
             }
             None => {
                 self.rest = None;
@@ -199,18 +206,34 @@ impl AccessTemplate {
     /// The access for a request to `path`; `None` when `path` does not match the route
     /// pattern. Every `.` in a value becomes `_`, as wazo services do, so a value cannot
     /// add segments to the access.
+    #[cfg(test)]
     pub(crate) fn fill(&self, path: &str) -> Option<String> {
         let mut out = String::new();
+        self.fill_into(path, &mut out).then_some(out)
+    }
+
+    /// [`fill`](Self::fill) into `out` (cleared first), so a caller can reuse one buffer;
+    /// `false` when `path` does not match the route pattern.
+    pub(crate) fn fill_into(&self, path: &str, out: &mut String) -> bool {
+        out.clear();
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
                 Piece::Param(name) => {
-                    let value = self.route.param(path, name)?;
-                    out.extend(value.chars().map(|c| if c == '.' { '_' } else { c }));
+                    let Some(value) = self.route.param(path, name) else {
+                        return false;
+                    };
+                    let mut rest: &str = &value;
+                    while let Some(dot) = rest.bytes().position(|b| b == b'.') {
+                        out.push_str(&rest[..dot]);
+                        out.push('_');
+                        rest = &rest[dot + 1..];
+                    }
+                    out.push_str(rest);
                 }
             }
         }
-        Some(out)
+        true
     }
 }
 

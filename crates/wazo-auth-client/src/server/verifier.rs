@@ -114,6 +114,14 @@ impl VerifiedToken {
     pub fn details(&self) -> Option<&Token> {
         self.inner.details.as_deref().map(|d| &d.token)
     }
+
+    /// Whether this is the decision for (token, access, tenant).
+    fn is_for(&self, token: &str, required_access: Option<&str>, tenant: Option<&str>) -> bool {
+        let v = &*self.inner;
+        v.token.expose_secret() == token
+            && v.required_access.as_deref() == required_access
+            && v.tenant.as_deref() == tenant
+    }
 }
 
 /// Builds a [`TokenVerifier`].
@@ -202,8 +210,10 @@ struct Inner {
     token_from: TokenLocation,
     method: CheckMethod,
     local_decisions: bool,
-    decisions: TtlMap<String, VerifiedToken>,
-    details: TtlMap<String, Arc<Details>>,
+    /// Positive decisions, under the hash of (token, access, tenant).
+    decisions: TtlMap<VerifiedToken>,
+    /// Token details, under the hash of the token.
+    details: TtlMap<Arc<Details>>,
     inflight: Mutex<HashMap<String, Flight>>,
     remote_checks: AtomicU64,
 }
@@ -220,9 +230,9 @@ impl fmt::Debug for TokenVerifier {
     }
 }
 
-/// The cache key: lengths first, so no choice of token or tenant can collide with another
-/// (token, access, tenant) triple.
-fn key(token: &str, access: Option<&str>, tenant: Option<&str>) -> String {
+/// The single-flight key: lengths first, so no choice of token or tenant can collide with
+/// another (token, access, tenant) triple.
+fn flight_key(token: &str, access: Option<&str>, tenant: Option<&str>) -> String {
     let access = access.unwrap_or_default();
     let tenant = tenant.unwrap_or_default();
     format!("{}:{token}{}:{access}{tenant}", token.len(), access.len())
@@ -316,11 +326,25 @@ impl TokenVerifier {
         required_access: Option<&str>,
         tenant: Option<&str>,
     ) -> Result<VerifiedToken, Refusal> {
+        match self.decide_now(token, required_access, tenant) {
+            Some(decided) => decided,
+            None => self.verify_remotely(token, required_access, tenant).await,
+        }
+    }
+
+    /// The decision when it needs no call to wazo-auth: a malformed request, a cached
+    /// decision, or (with local decisions on) the token's cached ACL. `None`: ask.
+    pub(crate) fn decide_now(
+        &self,
+        token: &str,
+        required_access: Option<&str>,
+        tenant: Option<&str>,
+    ) -> Option<Outcome> {
         let inner = &*self.inner;
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
-            return Err(Refusal::InvalidToken {
+            return Some(Err(Refusal::InvalidToken {
                 required_access: required_access.map(Arc::from),
-            });
+            }));
         }
         if let Some(t) = tenant.filter(|t| t.len() > MAX_TENANT_LEN) {
             // Cut on a character boundary: the value came from a header, lossily decoded.
@@ -328,20 +352,58 @@ impl TokenVerifier {
                 .rev()
                 .find(|i| t.is_char_boundary(*i))
                 .unwrap_or(0);
-            return Err(Refusal::UnauthorizedTenant {
+            return Some(Err(Refusal::UnauthorizedTenant {
                 tenant_uuid: Arc::from(&t[..cut]),
-            });
+            }));
         }
-        let key = key(token, required_access, tenant);
-        if let Some(hit) = inner.decisions.get(key.as_str()) {
-            return Ok(hit);
+        if let Some(hit) = self.cached(token, required_access, tenant) {
+            return Some(Ok(hit));
         }
         if inner.local_decisions
-            && let Some(details) = inner.details.get(token)
+            && let Some(details) = inner.details.get(inner.details.hash(token), |d| {
+                d.token.token.expose_secret() == token
+            })
             && tenant.is_none_or(|t| details.token.tenant_uuid() == Some(t))
         {
-            return self.decide_locally(details, key, required_access, tenant);
+            return Some(self.decide_locally(details, required_access, tenant));
         }
+        None
+    }
+
+    /// A cached positive decision for exactly this (token, access, tenant).
+    fn cached(
+        &self,
+        token: &str,
+        required_access: Option<&str>,
+        tenant: Option<&str>,
+    ) -> Option<VerifiedToken> {
+        let decisions = &self.inner.decisions;
+        decisions.get(decisions.hash((token, required_access, tenant)), |v| {
+            v.is_for(token, required_access, tenant)
+        })
+    }
+
+    /// Stores a positive decision under its (token, access, tenant).
+    fn remember(&self, verified: &VerifiedToken) {
+        let decisions = &self.inner.decisions;
+        let v = &*verified.inner;
+        let hash = decisions.hash((
+            v.token.expose_secret(),
+            v.required_access.as_deref(),
+            v.tenant.as_deref(),
+        ));
+        decisions.insert(hash, verified.clone());
+    }
+
+    /// Asks wazo-auth, once for all concurrent identical checks.
+    async fn verify_remotely(
+        &self,
+        token: &str,
+        required_access: Option<&str>,
+        tenant: Option<&str>,
+    ) -> Result<VerifiedToken, Refusal> {
+        let inner = &*self.inner;
+        let key = flight_key(token, required_access, tenant);
         let flight = Arc::clone(
             lock(&inner.inflight)
                 .entry(key.clone())
@@ -357,15 +419,17 @@ impl TokenVerifier {
             .get_or_init(|| async {
                 // A flight that ended between our cache look-up and our joining the map
                 // has cached its answer: take it rather than asking again.
-                if let Some(hit) = inner.decisions.get(key.as_str()) {
+                if let Some(hit) = self.cached(token, required_access, tenant) {
                     return Ok(hit);
                 }
                 let outcome = self.remote(token, required_access, tenant).await;
                 // Cached before the flight ends, so no later request starts a second check.
                 if let Ok(verified) = &outcome {
-                    inner.decisions.insert(key.clone(), verified.clone());
+                    self.remember(verified);
                     if let Some(details) = &verified.inner.details {
-                        inner.details.insert(token.to_owned(), Arc::clone(details));
+                        inner
+                            .details
+                            .insert(inner.details.hash(token), Arc::clone(details));
                     }
                 }
                 outcome
@@ -379,7 +443,6 @@ impl TokenVerifier {
     fn decide_locally(
         &self,
         details: Arc<Details>,
-        key: String,
         required_access: Option<&str>,
         tenant: Option<&str>,
     ) -> Result<VerifiedToken, Refusal> {
@@ -392,7 +455,7 @@ impl TokenVerifier {
                     details: Some(details),
                 }),
             };
-            self.inner.decisions.insert(key, verified.clone());
+            self.remember(&verified);
             Ok(verified)
         } else {
             Err(Refusal::MissingPermission {
