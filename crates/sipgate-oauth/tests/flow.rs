@@ -10,8 +10,8 @@ use std::time::Duration;
 use pbx_mock::MockServer;
 use pbx_mock::sipgate::{CLIENT_ID, CLIENT_SECRET, ClientAuthMethod, SipgateMock};
 use sipgate_oauth::{
-    BearerAuthExt as _, ClientAuth, Config, Error, FileStore, MemoryStore, OAuthClient, TokenStore,
-    account, bearer_auth, bearer_auth_from_login,
+    BearerAuthExt as _, ClientAuth, Config, Error, OAuthClient, TokenStore, account, bearer_auth,
+    bearer_auth_from_login,
 };
 use url::Url;
 
@@ -67,8 +67,10 @@ async fn full_flow_account_refresh_and_rotation() {
     assert!(form.iter().any(|(k, _)| k == "code_verifier"));
     assert!(token_req.header("authorization").is_none());
 
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let me = account(&http, &auth, &client.config().test_api_endpoint)
         .await
@@ -79,7 +81,7 @@ async fn full_flow_account_refresh_and_rotation() {
     // Refresh: the new refresh token is stored, the old one is refused.
     let old_refresh = tokens.refresh_token.clone().unwrap();
     auth.cache().force_refresh().await.unwrap();
-    let stored = store.load().unwrap().unwrap();
+    let stored = store.load().await.unwrap().unwrap();
     assert_ne!(
         stored.refresh_token.as_ref().unwrap().expose_secret(),
         old_refresh.expose_secret()
@@ -102,7 +104,9 @@ async fn expired_access_token_is_refreshed_once_and_retried() {
     let (open, _pages) = browser(|_| {});
     let tokens = client.login(&open, &|_| {}, LONG).await.unwrap();
     let auth = Arc::new(
-        bearer_auth_from_login(client.clone(), Arc::new(MemoryStore::new()), &tokens).unwrap(),
+        bearer_auth_from_login(client.clone(), TokenStore::in_memory(), &tokens)
+            .await
+            .unwrap(),
     );
     // The server considers the token expired although the client still thinks it is
     // fresh: the 401 makes the authenticator refresh once and retry.
@@ -237,19 +241,21 @@ async fn file_store_survives_a_restart_and_revocation_clears_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tokens.json");
     {
-        let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
-        bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
+        let store = TokenStore::file(&path);
+        bearer_auth_from_login(client.clone(), store, &tokens)
+            .await
+            .unwrap();
     }
     // "Restart": a new authenticator from the file uses the stored access token.
-    let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
-    let auth = bearer_auth(client.clone(), Arc::clone(&store)).unwrap();
+    let store = TokenStore::file(&path);
+    let auth = bearer_auth(client.clone(), store.clone());
     let http = reqwest::Client::new();
     account(&http, &auth, &client.config().test_api_endpoint)
         .await
         .unwrap();
     assert_eq!(auth.refresh_count(), 0);
     auth.revoke().await.unwrap();
-    assert!(store.load().unwrap().is_none());
+    assert!(store.load().await.unwrap().is_none());
     assert!(matches!(
         client.refresh(tokens.refresh_token.as_ref().unwrap()).await,
         Err(Error::InvalidGrant { .. })

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuthExt as _, ClientAuth, Config, Error, LoopbackListener, MemoryStore, OAuthClient,
-    TokenSet, TokenStore, account, bearer_auth_from_login,
+    BearerAuthExt as _, ClientAuth, Config, Error, LoopbackListener, OAuthClient, TokenSet,
+    TokenStore, account, bearer_auth_from_login,
 };
 
 mod common;
@@ -92,8 +92,10 @@ async fn full_flow_through_the_loopback_listener() {
     assert_eq!(exchange["has_code_verifier"], true);
     assert_eq!(exchange["status"], 200);
 
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store, &tokens)
+        .await
+        .unwrap();
     let me = account(
         &reqwest::Client::new(),
         &auth,
@@ -165,10 +167,12 @@ async fn refresh_rotates_and_the_old_refresh_token_is_refused() {
     let tokens = login(&client).await;
     let first = tokens.refresh_token.clone().unwrap();
 
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
+        .await
+        .unwrap();
     auth.cache().force_refresh().await.unwrap();
-    let second = store.load().unwrap().unwrap().refresh_token.unwrap();
+    let second = store.load().await.unwrap().unwrap().refresh_token.unwrap();
     assert_ne!(first.expose_secret(), second.expose_secret());
     account(
         &reqwest::Client::new(),
@@ -187,8 +191,12 @@ async fn refresh_rotates_and_the_old_refresh_token_is_refused() {
 async fn hundred_requests_across_an_expiry_cause_one_refresh() {
     let client = OAuthClient::new(config(POST_CLIENT)).unwrap();
     let tokens = login(&client).await;
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = Arc::new(bearer_auth_from_login(client.clone(), store, &tokens).unwrap());
+    let store = TokenStore::in_memory();
+    let auth = Arc::new(
+        bearer_auth_from_login(client.clone(), store, &tokens)
+            .await
+            .unwrap(),
+    );
     let http = reqwest::Client::new();
     let url = client.config().test_api_endpoint.clone();
     account(&http, &*auth, &url).await.unwrap();

@@ -1,12 +1,10 @@
 //! The scenarios run against both servers, each written once: `flow.rs` runs them against
 //! the mock, `interop.rs` against the real OAuth server.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuthExt as _, Error, LoopbackListener, MemoryStore, OAuthClient, TokenStore,
-    bearer_auth_from_login,
+    BearerAuthExt as _, Error, LoopbackListener, OAuthClient, TokenStore, bearer_auth_from_login,
 };
 use url::Url;
 
@@ -124,10 +122,12 @@ pub(crate) async fn expired_code_is_refused(server: &Server) {
 pub(crate) async fn revocation_ends_the_grant(server: &Server) {
     let client = OAuthClient::new(server.config()).unwrap();
     let tokens = login(&client).await;
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
+        .await
+        .unwrap();
     auth.revoke().await.unwrap();
-    assert!(store.load().unwrap().is_none());
+    assert!(store.load().await.unwrap().is_none());
     let err = client
         .refresh(tokens.refresh_token.as_ref().unwrap())
         .await
