@@ -13,12 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use kalliope_auth::{Credentials, SigningKey, XAuthSigner};
-use pbx_auth_core::RefreshPolicy;
-use pbx_auth_core::store::{SharedOptions, SharedStore};
+use pbx_auth_core::store::SharedStore;
 use pbx_auth_redis::{RedisStore, SealingKey};
 use pbx_mock::MockServer;
 use pbx_mock::wazo::WazoMock;
-use sipgate_oauth::{Config, OAuthClient, TokenSet, shared_bearer, store_login};
+use sipgate_oauth::{Config, OAuthClient, TokenSet, TokenStore, bearer_auth};
 
 const MEMBER: &str = env!("CARGO_BIN_EXE_fleet-member");
 /// The members' sealing key (see `src/bin/fleet-member.rs`).
@@ -134,14 +133,7 @@ async fn seed(prefix: &str, key: &str) -> Arc<RedisStore> {
             .unwrap(),
     );
     let dyn_store: Arc<dyn SharedStore> = store.clone();
-    let bearer = shared_bearer(
-        client,
-        dyn_store,
-        key,
-        SharedOptions::default(),
-        RefreshPolicy::default(),
-    );
-    store_login(&bearer, &tokens).await.unwrap();
+    TokenStore::new(dyn_store, key).save(&tokens).await.unwrap();
     store
 }
 
@@ -170,13 +162,7 @@ async fn grant_still_alive(prefix: &str, key: &str) {
             .await
             .unwrap(),
     );
-    let bearer = shared_bearer(
-        oauth_client(),
-        store,
-        key,
-        SharedOptions::default(),
-        RefreshPolicy::default(),
-    );
+    let bearer = bearer_auth(oauth_client(), TokenStore::new(store, key));
     // Force a refresh from the stored (newest) refresh token.
     let stored = bearer.cache().get().await.unwrap();
     bearer.cache().invalidate(&stored);
