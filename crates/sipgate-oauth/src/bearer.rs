@@ -160,12 +160,12 @@ pub fn bearer_auth_with_policy(
     store: TokenStore,
     policy: RefreshPolicy,
 ) -> BearerAuth {
-    let source = SharedSource::new(
-        RefreshingSource::new(client, store.clone()),
+    let (shared, key, options) = (
         Arc::clone(store.shared()),
-        store.key(),
+        store.key().to_owned(),
         store.options().clone(),
     );
+    let source = SharedSource::new(RefreshingSource::new(client, store), shared, key, options);
     Cached::new(
         TokenCache::with_policy(source, policy),
         HeaderToken::bearer(),
