@@ -127,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", serde_json::to_string_pretty(&me)?);
 
     // Refreshing rotates the refresh token; the new one is stored before it is used.
-    auth.cache().force_refresh().await?;
+    auth.force_refresh().await?;
     println!(
         "refreshed the tokens ({} refresh so far)",
         auth.refresh_count()

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use sipgate_oauth::{Config, Error, OAuthClient, TokenStore, account, bearer_auth_from_login};
+use sipgate_oauth::{
+    BearerAuthExt as _, Config, Error, OAuthClient, TokenStore, account, bearer_auth_from_login,
+};
 use tokio::sync::oneshot;
 use url::Url;
 
@@ -117,7 +119,7 @@ async fn chromium_logs_in_through_the_loopback_listener() {
         .await
         .unwrap();
     assert_eq!(me.main_product_type, "TEAM");
-    auth.cache().force_refresh().await.unwrap();
+    auth.force_refresh().await.unwrap();
     account(&http, &auth, &client.config().test_api_endpoint)
         .await
         .unwrap();

@@ -80,7 +80,7 @@ async fn full_flow_account_refresh_and_rotation() {
 
     // Refresh: the new refresh token is stored, the old one is refused.
     let old_refresh = tokens.refresh_token.clone().unwrap();
-    auth.cache().force_refresh().await.unwrap();
+    auth.force_refresh().await.unwrap();
     let stored = store.load().await.unwrap().unwrap();
     assert_ne!(
         stored.refresh_token.as_ref().unwrap().expose_secret(),

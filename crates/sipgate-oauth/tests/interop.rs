@@ -171,7 +171,7 @@ async fn refresh_rotates_and_the_old_refresh_token_is_refused() {
     let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
         .await
         .unwrap();
-    auth.cache().force_refresh().await.unwrap();
+    auth.force_refresh().await.unwrap();
     let second = store.load().await.unwrap().unwrap().refresh_token.unwrap();
     assert_ne!(first.expose_secret(), second.expose_secret());
     account(
