@@ -1,6 +1,6 @@
-//! The files a sipgate client reads: a `.env` file and the JSON token file. No panic (an
-//! absurd `expires_at` reads as expired), and no error repeats the file's content (the
-//! seeds carry a canary token for the fuzzer to move around).
+//! What a sipgate client reads: a `.env` file, the `FileStore`'s JSON file and a stored
+//! token set. No panic (an absurd expiry reads as expired), and no error repeats the
+//! input (the seeds carry a canary token for the fuzzer to move around).
 
 #![no_main]
 
@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use sipgate_oauth::{Config, FileStore, TokenStore};
+use pbx_auth_core::store::StoredToken as _;
+use sipgate_oauth::{Config, DEFAULT_KEY, FileStore, TokenSet};
 
 static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
     let dir = std::env::temp_dir().join(format!("pbx-auth-fuzz-{}", std::process::id()));
@@ -35,15 +36,24 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    if mode & 1 == 0 {
+    if mode & 3 == 0 {
         let path = write_private("tokens.json", rest);
-        match FileStore::new(&path).load() {
-            Ok(Some(tokens)) => {
-                let _ = format!("{tokens:?}");
+        match FileStore::new(&path).load_blocking(DEFAULT_KEY) {
+            Ok(value) => {
+                let _ = format!("{value:?}");
             }
-            Ok(None) => {}
             Err(e) => {
                 // serde_json would quote the offending value; the store's errors must not.
+                let shown = format!("{e} {e:?}");
+                assert!(!shown.contains("fuzz-canary-token"), "{shown}");
+            }
+        }
+    } else if mode & 3 == 2 {
+        match TokenSet::from_stored(rest) {
+            Ok(tokens) => {
+                let _ = format!("{tokens:?}");
+            }
+            Err(e) => {
                 let shown = format!("{e} {e:?}");
                 assert!(!shown.contains("fuzz-canary-token"), "{shown}");
             }

@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--quick] [--report-only]`: every crate's criterion benches, the
-//! client's instructions per request under callgrind, the server layers' (in
+//! `cargo xtask bench [--quick] [--report-only] [--only fleet]`: every crate's criterion
+//! benches, the client's instructions per request under callgrind, the server layers' (in
 //! `server_bench`), then the side-by-side comparisons
 //! against the seeds' Python implementations, then `docs/performance.md` and its chart.
 //! Every figure is printed as `figure <area> <name>: <value> <unit>`.
@@ -53,6 +53,14 @@ pub(crate) fn run(args: &[String]) -> Result {
         return crate::report::write(quick);
     }
     std::fs::create_dir_all(target_dir())?;
+    if let Some(at) = args.iter().position(|a| a == "--only") {
+        // One stage, its figures added to those of the last run (`--report-only` then
+        // writes the report); `docs/performance.md` is left alone.
+        return match args.get(at + 1).map(String::as_str) {
+            Some("fleet") => stage("fleet", || crate::fleet::bench_alone(quick)),
+            _ => Err("`--only` takes a stage: fleet".into()),
+        };
+    }
     let _ = std::fs::remove_file(figures_file());
     stage("criterion", || {
         let mut cargo_args: Vec<&str> = vec![

@@ -31,7 +31,7 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|package [--no-verify]|tidy>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick] [--only fleet]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|package [--no-verify]|tidy>";
 
 /// `cargo xtask man [dir]`: builds `pbx-auth` and writes its man pages (default
 /// `target/man`).

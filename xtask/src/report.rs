@@ -41,6 +41,10 @@ pub(crate) enum Goal {
     AtMost(f64),
     /// Reported only.
     Report,
+    /// Our figure itself should be at least this (a rate).
+    Minimum(f64),
+    /// Our figure itself should be at most this (a count).
+    Maximum(f64),
 }
 
 /// One row of a table: our figure, the comparison measured in the same run, the goal.
@@ -372,7 +376,7 @@ pub(crate) fn write(quick: bool) -> Result {
         let ratio = match &theirs {
             Some((_, Some((t, _)))) if ours > 0.0 && *t > 0.0 => Some(match row.goal {
                 Goal::FasterBy(_) => t / ours,
-                Goal::AtMost(_) | Goal::Report => ours / t,
+                Goal::AtMost(_) | Goal::Report | Goal::Minimum(_) | Goal::Maximum(_) => ours / t,
             }),
             // A figure that is itself a ratio, measured pairwise by its bench.
             None if matches!(row.goal, Goal::AtMost(_)) => Some(ours),
@@ -394,6 +398,22 @@ pub(crate) fn write(quick: bool) -> Result {
                 )
             }
             (Some(r), Goal::Report) => (format!("{r:.2}x"), "reported".to_owned()),
+            (r, Goal::Minimum(min)) => (
+                r.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}x")),
+                format!(
+                    "≥ {} {}",
+                    human(min, &ours_unit),
+                    if ours >= min { "✔ met" } else { "✘ missed" }
+                ),
+            ),
+            (r, Goal::Maximum(max)) => (
+                r.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}x")),
+                format!(
+                    "≤ {} {}",
+                    human(max, &ours_unit),
+                    if ours <= max { "✔ met" } else { "✘ missed" }
+                ),
+            ),
             (None, _) => ("—".to_owned(), "—".to_owned()),
         };
         writeln!(

@@ -8,6 +8,12 @@
 //! recorded there, for the acceptance window plus the allowed skew. When the store cannot
 //! answer the header is refused ([`FleetRejectReason::StoreUnavailable`]): failing open
 //! would let replays through.
+//!
+//! The shared store is the only replay cache: the local verifier's own is neither read nor
+//! written (its `insert_before_digest` and `max_entries` do not apply). A nonce recorded
+//! locally as well would refuse the retry of a header that the fleet never accepted (the
+//! store failed after the local record), and a full local cache would refuse headers the
+//! fleet can take.
 
 use std::fmt;
 use std::sync::Arc;
@@ -108,7 +114,7 @@ impl FleetVerifier {
     ///
     /// [`FleetRejected`], whose [`reason`](FleetRejected::reason) says why.
     pub async fn verify_value(&self, value: &[u8]) -> Result<Verified, FleetRejected> {
-        let verified = self.verifier.verify_value(value)?;
+        let verified = self.verifier.verify_value_unrecorded(value)?;
         self.spend(verified).await
     }
 
@@ -121,15 +127,17 @@ impl FleetVerifier {
         &self,
         headers: &http::HeaderMap,
     ) -> Result<Verified, FleetRejected> {
-        let verified = self.verifier.verify_headers(headers)?;
+        let verified = self.verifier.verify_headers_unrecorded(headers)?;
         self.spend(verified).await
     }
 
     async fn spend(&self, verified: Verified) -> Result<Verified, FleetRejected> {
         let key = self.shared_key(&verified);
-        // The window is ±skew around now: a header stays acceptable for up to twice the
-        // skew after the earliest moment it could have been accepted.
-        let ttl = self.verifier.config().skew * 2;
+        // The acceptance window is ±skew around `Created`, so a header stays acceptable
+        // until `Created + skew`, at most twice the skew from now (a header created `skew`
+        // in the future). The key lives that long plus the allowed skew again, for
+        // verifiers whose clocks disagree by up to that much.
+        let ttl = self.verifier.config().skew * 3;
         match self.store.insert_once(&key, ttl).await {
             Ok(true) => Ok(verified),
             Ok(false) => Err(FleetRejected {
@@ -194,6 +202,22 @@ mod tests {
         assert_eq!(err.to_string(), "authentication failed");
     }
 
+    /// A store that can be switched off, as Redis stopped and started again.
+    #[derive(Debug, Default)]
+    struct Flaky {
+        down: std::sync::atomic::AtomicBool,
+        inner: InMemoryStore,
+    }
+
+    impl ReplayStore for Flaky {
+        fn insert_once<'a>(&'a self, key: &'a [u8], ttl: Duration) -> StoreFuture<'a, bool> {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Box::pin(async { Err(Error::new(ErrorKind::Transport, "down")) });
+            }
+            self.inner.insert_once(key, ttl)
+        }
+    }
+
     #[derive(Debug)]
     struct Down;
 
@@ -201,6 +225,48 @@ mod tests {
         fn insert_once<'a>(&'a self, _: &'a [u8], _: Duration) -> StoreFuture<'a, bool> {
             Box::pin(async { Err(Error::new(ErrorKind::Transport, "down")) })
         }
+    }
+
+    #[tokio::test]
+    async fn a_header_refused_while_the_store_was_down_is_accepted_once_after() {
+        let store = Arc::new(Flaky::default());
+        let a = fleet(store.clone());
+        let b = fleet(store.clone());
+        let header = header("00000000000000000000000000000001", true);
+        store.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let err = a.verify_value(header.as_bytes()).await.unwrap_err();
+        assert_eq!(err.reason(), FleetRejectReason::StoreUnavailable);
+        store.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        // Never accepted, so the retry at the same process is accepted, once.
+        assert!(a.verify_value(header.as_bytes()).await.is_ok());
+        for v in [&a, &b] {
+            let err = v.verify_value(header.as_bytes()).await.unwrap_err();
+            assert_eq!(err.reason(), FleetRejectReason::Replayed);
+        }
+        // The local replay cache is not used at all.
+        assert_eq!(a.verifier.replay_entries(), 0);
+    }
+
+    #[tokio::test]
+    async fn insert_before_digest_does_not_let_bad_digests_spend_fleet_nonces() {
+        let store: Arc<dyn ReplayStore> = Arc::new(InMemoryStore::new());
+        let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let mut verifier = Verifier::new(VerifierConfig::default().with_insert_before_digest(true))
+            .with_clock(Arc::new(FixedClock::new(now)));
+        verifier.add_user("alice", "default", "pw", "salt").unwrap();
+        let v = FleetVerifier::new(verifier, store);
+        let nonce = "0123456789abcdef0123456789abcdee";
+        for _ in 0..3 {
+            let err = v
+                .verify_value(header(nonce, false).as_bytes())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.reason(),
+                FleetRejectReason::Header(RejectReason::BadDigest)
+            );
+        }
+        assert!(v.verify_value(header(nonce, true).as_bytes()).await.is_ok());
     }
 
     #[tokio::test]

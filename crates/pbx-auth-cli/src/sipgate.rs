@@ -4,7 +4,6 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -243,14 +242,18 @@ impl SipgateArgs {
 }
 
 /// The stored grant, or an error saying to log in.
-fn stored_auth(client: OAuthClient, store: Arc<dyn TokenStore>) -> Result<BearerAuth> {
-    let present = store.load().map_err(|e| fail("token store", &e))?.is_some();
+async fn stored_auth(client: OAuthClient, store: TokenStore) -> Result<BearerAuth> {
+    let present = store
+        .load()
+        .await
+        .map_err(|e| fail("token store", &e))?
+        .is_some();
     if !present {
         return Err(
             CliError::usage("not logged in to sipgate").hint("run `pbx-auth sipgate login` first")
         );
     }
-    bearer_auth(client, store).map_err(|e| fail("token store", &e))
+    Ok(bearer_auth(client, store))
 }
 
 /// A spinner on standard error while the browser is out, only on a terminal.
@@ -341,7 +344,8 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
                 .expires_at
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map(|d| d.as_secs());
-            bearer_auth_from_login(client, Arc::clone(&store), &tokens)
+            bearer_auth_from_login(client, store.clone(), &tokens)
+                .await
                 .map_err(|e| fail("token store", &e))?;
             let where_ = store::describe(ctx, "sipgate");
             out.done(
@@ -357,12 +361,11 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
             Ok(())
         }
         SipgateCommand::Token { force_refresh } => {
-            let auth = stored_auth(args.client(ctx)?, store::open(ctx, "sipgate")?)?;
+            let auth = stored_auth(args.client(ctx)?, store::open(ctx, "sipgate")?).await?;
             let token = if *force_refresh {
-                auth.cache()
-                    .force_refresh()
+                auth.force_refresh()
                     .await
-                    .map_err(|e| fail("refresh", &Error::Core(e)))?
+                    .map_err(|e| fail("refresh", &e))?
             } else {
                 auth.access_token().await.map_err(|e| fail("refresh", &e))?
             };
@@ -376,7 +379,7 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
         SipgateCommand::Account => {
             let client = args.client(ctx)?;
             let url = client.config().test_api_endpoint.clone();
-            let auth = stored_auth(client, store::open(ctx, "sipgate")?)?;
+            let auth = stored_auth(client, store::open(ctx, "sipgate")?).await?;
             let http = ctx.http_client(DEFAULT_TIMEOUT)?;
             let account = sipgate_oauth::account(&http, &auth, &url)
                 .await
@@ -385,12 +388,12 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
             Ok(())
         }
         SipgateCommand::Request(request) => {
-            let auth = stored_auth(args.client(ctx)?, store::open(ctx, "sipgate")?)?;
+            let auth = stored_auth(args.client(ctx)?, store::open(ctx, "sipgate")?).await?;
             send(args, ctx, &auth, request).await
         }
         SipgateCommand::Logout => {
             let store = store::open(ctx, "sipgate")?;
-            let auth = stored_auth(args.client(ctx)?, Arc::clone(&store))?;
+            let auth = stored_auth(args.client(ctx)?, store.clone()).await?;
             match auth.revoke().await {
                 Ok(()) => {
                     out.done(
@@ -400,7 +403,7 @@ async fn command(args: &SipgateArgs, ctx: &Ctx) -> Result<()> {
                     Ok(())
                 }
                 Err(Error::Unsupported(_)) => {
-                    store.clear().map_err(|e| fail("token store", &e))?;
+                    store.clear().await.map_err(|e| fail("token store", &e))?;
                     out.done(
                         "logged out: tokens forgotten (no revocation endpoint is configured)",
                         &json!({ "logged_out": true, "revoked": false }),

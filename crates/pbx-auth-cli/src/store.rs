@@ -1,27 +1,29 @@
 //! Tokens that outlive a run (sipgate grants, wazo refresh tokens): the library's
-//! `FileStore` (JSON, mode 0600, replaced atomically) in the data directory, or with the
-//! `keyring` feature and `store = "keyring"` in the profile, the OS keyring.
+//! `TokenStore` over its `FileStore` (JSON, mode 0600, replaced atomically, `flock`ed) in
+//! the data directory, or with the `keyring` feature and `store = "keyring"` in the
+//! profile, over the OS keyring.
 
-use std::sync::Arc;
-
-use sipgate_oauth::{FileStore, TokenStore};
+use sipgate_oauth::TokenStore;
 
 use crate::Ctx;
 use crate::config::data_dir;
 use crate::error::{CliError, Result};
 
 /// The store for `what` (`sipgate`, `wazo`) in the current profile.
-pub(crate) fn open(ctx: &Ctx, what: &str) -> Result<Arc<dyn TokenStore>> {
+pub(crate) fn open(ctx: &Ctx, what: &str) -> Result<TokenStore> {
     let name = format!("{what}-{}", ctx.profile.name());
     let kind = kind(ctx);
     match kind.as_str() {
         "file" => {
             let dir = data_dir()?;
             create_private_dir(&dir)?;
-            Ok(Arc::new(FileStore::new(dir.join(format!("{name}.json")))))
+            Ok(TokenStore::file(dir.join(format!("{name}.json"))))
         }
         #[cfg(feature = "keyring")]
-        "keyring" => Ok(Arc::new(keyring_store::KeyringStore::new(&name)?)),
+        "keyring" => Ok(TokenStore::new(
+            std::sync::Arc::new(keyring_store::KeyringStore::new(&name)?),
+            name,
+        )),
         #[cfg(not(feature = "keyring"))]
         "keyring" => Err(CliError::usage("this build has no keyring support")
             .hint("install with `cargo install pbx-auth-cli --features keyring`")),
@@ -75,16 +77,31 @@ pub(crate) fn describe(ctx: &Ctx, what: &str) -> String {
 
 #[cfg(feature = "keyring")]
 mod keyring_store {
-    use pbx_auth_core::store::StoredToken as _;
-    use sipgate_oauth::{Error, TokenSet, TokenStore};
+    //! The library's store seam on one OS keyring entry. A keyring has no lock, so the
+    //! refresh lease lives in this process: one `pbx-auth` run at a time per profile.
+
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use pbx_auth_core::ErrorKind;
+    use pbx_auth_core::store::{Lease, SharedStore, StoreFuture, Versioned, WriteOutcome};
+    use serde::{Deserialize, Serialize};
 
     use crate::error::{CliError, Result};
 
-    /// One keyring entry (service `pbx-auth`, user = store name) holding the token set in
-    /// the library's stored form (the bytes its fleet store keeps).
+    /// What the entry holds (service `pbx-auth`, user = store name).
+    #[derive(Serialize, Deserialize)]
+    struct Entry {
+        version: u64,
+        value: Vec<u8>,
+    }
+
+    /// One keyring entry holding the token set and its version.
     pub(super) struct KeyringStore {
         entry: keyring::Entry,
         name: String,
+        /// The newest fencing number granted, and the live lease.
+        lease: Mutex<(u64, Option<(Lease, std::time::Instant)>)>,
     }
 
     impl std::fmt::Debug for KeyringStore {
@@ -104,38 +121,99 @@ mod keyring_store {
             Ok(Self {
                 entry,
                 name: name.to_owned(),
+                lease: Mutex::new((0, None)),
             })
         }
-    }
 
-    fn store_error(what: &str) -> Error {
-        // `Error::Store` is the library's variant for store failures; the keyring's own
-        // message is left out because some backends echo the secret's attributes.
-        Error::Store(format!("the OS keyring could not {what} the tokens"))
-    }
-
-    impl TokenStore for KeyringStore {
-        fn load(&self) -> Result<Option<TokenSet>, Error> {
-            match self.entry.get_secret() {
-                Ok(bytes) => TokenSet::from_stored(&bytes)
-                    .map(Some)
-                    .map_err(|_| store_error("read")),
-                Err(keyring::Error::NoEntry) => Ok(None),
-                Err(_) => Err(store_error("read")),
-            }
+        fn read(&self) -> std::result::Result<Option<Entry>, pbx_auth_core::Error> {
+            let text = match self.entry.get_password() {
+                Ok(text) => text,
+                Err(keyring::Error::NoEntry) => return Ok(None),
+                Err(_) => return Err(store_error("read")),
+            };
+            serde_json::from_str(&text).map(Some).map_err(|_| {
+                pbx_auth_core::Error::new(
+                    ErrorKind::Protocol,
+                    "the OS keyring holds tokens of an earlier release or garbage; log in again",
+                )
+            })
         }
 
-        fn save(&self, tokens: &TokenSet) -> Result<(), Error> {
-            self.entry
-                .set_secret(&tokens.to_stored())
-                .map_err(|_| store_error("save"))
+        fn lease(&self) -> std::sync::MutexGuard<'_, (u64, Option<(Lease, std::time::Instant)>)> {
+            self.lease
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+    }
+
+    fn store_error(what: &str) -> pbx_auth_core::Error {
+        // The keyring's own message is left out because some backends echo the secret's
+        // attributes.
+        pbx_auth_core::Error::new(
+            ErrorKind::Transport,
+            format!("the OS keyring could not {what} the tokens"),
+        )
+    }
+
+    impl SharedStore for KeyringStore {
+        fn load<'a>(&'a self, _: &'a str) -> StoreFuture<'a, Option<Versioned>> {
+            let result = self
+                .read()
+                .map(|e| e.map(|e| Versioned::new(e.version, e.value)));
+            Box::pin(async move { result })
         }
 
-        fn clear(&self) -> Result<(), Error> {
-            match self.entry.delete_credential() {
-                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-                Err(_) => Err(store_error("delete")),
+        fn acquire<'a>(&'a self, _: &'a str, ttl: Duration) -> StoreFuture<'a, Option<Lease>> {
+            let result = Lease::random_holder().map(|holder| {
+                let now = std::time::Instant::now();
+                let mut lease = self.lease();
+                if lease.1.as_ref().is_some_and(|(_, until)| now < *until) {
+                    return None;
+                }
+                lease.0 += 1;
+                let granted = Lease::new(lease.0, holder);
+                lease.1 = Some((granted.clone(), now + ttl));
+                Some(granted)
+            });
+            Box::pin(async move { result })
+        }
+
+        fn write<'a>(
+            &'a self,
+            _: &'a str,
+            expected: Option<u64>,
+            lease: &'a Lease,
+            value: &'a [u8],
+        ) -> StoreFuture<'a, WriteOutcome> {
+            let result = (|| {
+                if lease.fence() < self.lease().0 {
+                    return Ok(WriteOutcome::Fenced);
+                }
+                let current = self.read()?.map(|e| e.version);
+                if current != expected {
+                    return Ok(WriteOutcome::VersionChanged);
+                }
+                let version = expected.unwrap_or(0) + 1;
+                let text = serde_json::to_string(&Entry {
+                    version,
+                    value: value.to_vec(),
+                })
+                .map_err(|_| store_error("encode"))?;
+                self.entry
+                    .set_password(&text)
+                    .map_err(|_| store_error("save"))?;
+                Ok(WriteOutcome::Written(version))
+            })();
+            Box::pin(async move { result })
+        }
+
+        fn release<'a>(&'a self, _: &'a str, lease: &'a Lease) -> StoreFuture<'a, bool> {
+            let mut state = self.lease();
+            let ours = state.1.as_ref().is_some_and(|(l, _)| l == lease);
+            if ours {
+                state.1 = None;
             }
+            Box::pin(async move { Ok(ours) })
         }
     }
 
@@ -143,22 +221,25 @@ mod keyring_store {
     mod tests {
         #![allow(clippy::unwrap_used)]
 
+        use std::sync::Arc;
         use std::time::{Duration, UNIX_EPOCH};
 
         use pbx_auth_core::{AccessToken, RefreshToken};
-        use sipgate_oauth::{TokenSet, TokenStore as _};
+        use sipgate_oauth::{TokenSet, TokenStore};
 
         use super::KeyringStore;
 
         /// The keyring crate's mock store: no persistence beyond the entry itself, and
         /// errors on demand. Set once for the whole test binary.
-        fn mock_store() -> KeyringStore {
+        fn mock_store(name: &str) -> (Arc<KeyringStore>, TokenStore) {
             static MOCK: std::sync::Once = std::sync::Once::new();
             MOCK.call_once(|| {
                 let mock = keyring::mock::default_credential_builder();
                 keyring::set_default_credential_builder(mock);
             });
-            KeyringStore::new("sipgate-test").unwrap()
+            let keyring = Arc::new(KeyringStore::new(name).unwrap());
+            let store = TokenStore::new(keyring.clone(), name);
+            (keyring, store)
         }
 
         fn fail_next(store: &KeyringStore, message: &str) {
@@ -170,18 +251,18 @@ mod keyring_store {
             ));
         }
 
-        #[test]
-        fn tokens_round_trip_through_the_keyring_and_are_forgotten() {
-            let store = mock_store();
-            assert!(store.load().unwrap().is_none(), "empty at first");
+        #[tokio::test]
+        async fn tokens_round_trip_through_the_keyring_and_are_forgotten() {
+            let (_, store) = mock_store("sipgate-test");
+            assert!(store.load().await.unwrap().is_none(), "empty at first");
             let mut tokens = TokenSet::new(
                 AccessToken::new("canary-access"),
                 Some(RefreshToken::new("canary-refresh")),
                 Some(UNIX_EPOCH + Duration::from_secs(4_000_000_000)),
             );
             tokens.scopes = Some(vec!["account:read".to_owned(), "history:read".to_owned()]);
-            store.save(&tokens).unwrap();
-            let back = store.load().unwrap().unwrap();
+            store.save(&tokens).await.unwrap();
+            let back = store.load().await.unwrap().unwrap();
             assert_eq!(back.access_token.expose_secret(), "canary-access");
             assert_eq!(
                 back.refresh_token.unwrap().expose_secret(),
@@ -189,26 +270,26 @@ mod keyring_store {
             );
             assert_eq!(back.expires_at, tokens.expires_at);
             assert_eq!(back.scopes, tokens.scopes);
-            store.clear().unwrap();
-            assert!(store.load().unwrap().is_none(), "forgotten");
-            store.clear().unwrap();
+            store.clear().await.unwrap();
+            assert!(store.load().await.unwrap().is_none(), "forgotten");
+            store.clear().await.unwrap();
         }
 
-        #[test]
-        fn keyring_failures_are_store_errors_without_the_secret() {
-            let store = mock_store();
+        #[tokio::test]
+        async fn keyring_failures_are_store_errors_without_the_secret() {
+            let (keyring, store) = mock_store("sipgate-test-failures");
             let tokens = TokenSet::new(AccessToken::new("canary-access"), None, None);
-            fail_next(&store, "canary-access");
-            let err = store.save(&tokens).unwrap_err();
+            fail_next(&keyring, "canary-access");
+            let err = store.save(&tokens).await.unwrap_err();
             assert!(matches!(&err, sipgate_oauth::Error::Store(_)), "{err:?}");
             assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
-            fail_next(&store, "canary-access");
-            let err = store.load().unwrap_err();
+            fail_next(&keyring, "canary-access");
+            let err = store.load().await.unwrap_err();
             assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
 
-            // Bytes that are not a token set are an error that does not quote them.
-            store.entry.set_secret(b"canary-not-json").unwrap();
-            let err = store.load().unwrap_err();
+            // Text that is not a stored entry is an error that does not quote it.
+            keyring.entry.set_password("canary-not-json").unwrap();
+            let err = store.load().await.unwrap_err();
             assert!(matches!(&err, sipgate_oauth::Error::Store(_)), "{err:?}");
             assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
         }

@@ -28,9 +28,7 @@ fn sipgate_against_the_real_oauth_server() {
     let (out, err) = sipgate_login(sipgate(&home));
     assert_eq!(out.status.code(), Some(0), "{err}");
     let store = home.join("tokens/sipgate-default.json");
-    let read = || -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap()
-    };
+    let read = || -> serde_json::Value { stored_tokens(&store) };
     let first = read();
     assert!(
         first["refresh_token"].is_string(),
@@ -61,7 +59,7 @@ fn sipgate_against_the_real_oauth_server() {
 
     let out = run(sipgate(&home).arg("logout"));
     assert_code(&out, 0);
-    assert!(!store.exists());
+    assert!(load_stored(&store).is_none(), "forgotten");
     // The revoked grant no longer refreshes: log in again (refused, exit 1) — checked with
     // the old refresh token written back.
     std::fs::write(&store, second.to_string()).unwrap();

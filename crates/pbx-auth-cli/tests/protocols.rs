@@ -268,8 +268,7 @@ fn sipgate_login_token_account_request_logout() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("logged in"), "{err}");
     let store = home.join("tokens/sipgate-default.json");
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+    let stored: serde_json::Value = stored_tokens(&store);
     let access = stored["access_token"].as_str().unwrap().to_owned();
     let refresh = stored["refresh_token"].as_str().unwrap().to_owned();
     assert!(!err.contains(&access) && !err.contains(&refresh) && !err.contains(CLIENT_SECRET));
@@ -281,8 +280,7 @@ fn sipgate_login_token_account_request_logout() {
     // A forced refresh rotates the refresh token and stores the new one first.
     let out = run(sipgate(&home, server.url()).args(["token", "--force-refresh"]));
     assert_code(&out, 0);
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+    let stored: serde_json::Value = stored_tokens(&store);
     assert_eq!(
         stdout(&out).trim(),
         stored["access_token"].as_str().unwrap()
@@ -314,7 +312,7 @@ fn sipgate_login_token_account_request_logout() {
 
     let out = run(sipgate(&home, server.url()).arg("logout"));
     assert_code(&out, 0);
-    assert!(!store.exists(), "forgotten");
+    assert!(load_stored(&store).is_none(), "forgotten");
     assert_eq!(server.count("/revoke"), 1);
     let out = run(sipgate(&home, server.url()).arg("token"));
     assert_code(&out, 2);

@@ -633,8 +633,7 @@ async fn token_create_prints_only_the_token_and_stores_the_refresh_token() {
         json.get("refresh_token").is_none(),
         "the refresh token is stored, not printed"
     );
-    let stored = std::fs::read_to_string(home.join("tokens/wazo-default.json")).unwrap();
-    let refresh = serde_json::from_str::<serde_json::Value>(&stored).unwrap()["refresh_token"]
+    let refresh = stored_tokens(&home.join("tokens/wazo-default.json"))["refresh_token"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -220,3 +220,99 @@ async fn a_garbage_record_is_a_typed_error() {
     let err = caches[0].get().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
 }
+
+#[tokio::test]
+async fn a_stored_login_is_handed_out_and_a_cleared_one_stays_cleared() {
+    let store = Arc::new(InMemoryStore::new());
+    let options = SharedOptions::default();
+    assert!(
+        pbx_auth_core::store::load_token::<Gen>(&*store, "k")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The server is at generation 1; asking it with no refresh token is refused.
+    let server = Arc::new(RotatingServer::default());
+    server.generation.store(1, Ordering::SeqCst);
+    let v1 = pbx_auth_core::store::store_token(
+        &*store,
+        "k",
+        &options,
+        &Issued::new(Gen(1), Some(Duration::from_secs(300))),
+    )
+    .await
+    .unwrap();
+    let loaded = pbx_auth_core::store::load_token::<Gen>(&*store, "k")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.token, Gen(1));
+    assert!(loaded.lifetime.unwrap() <= Duration::from_secs(300));
+    // A cache over the same key uses the stored login without asking the server.
+    let cache = TokenCache::new(SharedSource::new(
+        Source(Arc::clone(&server), Duration::from_secs(300)),
+        Arc::clone(&store) as Arc<dyn SharedStore>,
+        "k",
+        options.clone(),
+    ));
+    assert_eq!(*cache.get().await.unwrap(), Gen(1));
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    pbx_auth_core::store::clear_token(&*store, "k", &options)
+        .await
+        .unwrap();
+    let cleared = store.load("k").await.unwrap().unwrap();
+    assert!(cleared.version > v1 && cleared.value.is_empty());
+    assert!(
+        pbx_auth_core::store::load_token::<Gen>(&*store, "k")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A refresh after the logout does not bring the old login back from an L1.
+    let err = cache.force_refresh().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidCredentials);
+    assert!(store.load("k").await.unwrap().unwrap().value.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_takes_over_one_poll_step_after_the_lease_runs_out_and_gives_up_at_max_wait() {
+    let server = Arc::new(RotatingServer::default());
+    let store = Arc::new(InMemoryStore::new());
+    let ttl = Duration::from_secs(30);
+    let _dead = store.acquire("fleet:test", ttl).await.unwrap().unwrap();
+    let caches = fleet(&server, &store, 1, Duration::from_secs(60));
+    let started = tokio::time::Instant::now();
+    caches[0].get().await.unwrap();
+    // Polling backs off to eight poll intervals (5 ms here) at most.
+    let waited = started.elapsed();
+    assert!(
+        waited >= ttl && waited <= ttl + Duration::from_millis(40 + 5),
+        "{waited:?}"
+    );
+
+    // A lease that outlives `max_wait`: the waiter gives up with a transient timeout and
+    // never fetches alongside the holder.
+    let store = Arc::new(InMemoryStore::new());
+    let _held = store
+        .acquire("fleet:test", Duration::from_secs(3600))
+        .await
+        .unwrap()
+        .unwrap();
+    let source = SharedSource::new(
+        Source(Arc::clone(&server), Duration::from_secs(60)),
+        Arc::clone(&store) as Arc<dyn SharedStore>,
+        "fleet:test",
+        SharedOptions::default().with_max_wait(Duration::from_secs(2)),
+    );
+    let before = server.refreshes.load(Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    let err = source.fetch(None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.is_transient());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2) && waited <= Duration::from_millis(2200),
+        "{waited:?}"
+    );
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), before);
+}

@@ -3,14 +3,12 @@
 //! cached bearer token.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pbx_auth_core::Authenticator;
 use sipgate_oauth::{
-    AccessToken, Config, MemoryStore, OAuthClient, RefreshToken, TokenSet, TokenStore,
-    bearer_auth_from_login,
+    AccessToken, Config, OAuthClient, RefreshToken, TokenSet, TokenStore, bearer_auth_from_login,
 };
 
 fn client() -> OAuthClient {
@@ -49,13 +47,15 @@ fn bearer(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let store = TokenStore::in_memory();
     let tokens = TokenSet::new(
         AccessToken::new("0123456789abcdef0123456789abcdef"),
         Some(RefreshToken::new("refresh")),
         Some(SystemTime::now() + std::time::Duration::from_secs(3600)),
     );
-    let auth = bearer_auth_from_login(client(), store, &tokens).expect("auth");
+    let auth = rt
+        .block_on(bearer_auth_from_login(client(), store, &tokens))
+        .expect("auth");
     c.bench_function("sipgate_oauth/bearer_authorize_cached", |b| {
         b.to_async(&rt).iter(|| async {
             let (mut parts, ()) = http::Request::new(()).into_parts();

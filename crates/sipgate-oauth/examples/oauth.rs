@@ -13,12 +13,11 @@
 //! `TOKEN_FILE` keeps the tokens in a 0600 JSON file instead of memory.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuthExt as _, BrowserOpener, Config, FileStore, MemoryStore, NoBrowser, OAuthClient,
-    TokenStore, account, bearer_auth_from_login, default_opener,
+    BearerAuthExt as _, BrowserOpener, Config, NoBrowser, OAuthClient, TokenStore, account,
+    bearer_auth_from_login, default_opener,
 };
 use url::Url;
 
@@ -114,11 +113,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     );
 
-    let store: Arc<dyn TokenStore> = match std::env::var("TOKEN_FILE") {
-        Ok(path) => Arc::new(FileStore::new(path)),
-        Err(_) => Arc::new(MemoryStore::new()),
+    let store = match std::env::var("TOKEN_FILE") {
+        Ok(path) => TokenStore::file(path),
+        Err(_) => TokenStore::in_memory(),
     };
-    let auth = bearer_auth_from_login(client.clone(), store, &tokens)?;
+    let auth = bearer_auth_from_login(client.clone(), store, &tokens).await?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -128,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", serde_json::to_string_pretty(&me)?);
 
     // Refreshing rotates the refresh token; the new one is stored before it is used.
-    auth.cache().force_refresh().await?;
+    auth.force_refresh().await?;
     println!(
         "refreshed the tokens ({} refresh so far)",
         auth.refresh_count()

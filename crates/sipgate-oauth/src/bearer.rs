@@ -1,13 +1,15 @@
-//! [`BearerAuth`]: the core composition of the access token's [`TokenCache`] (refreshed
-//! with the stored refresh token, single flight, the rotated refresh token persisted before
-//! the new access token is handed out), `Authorization: Bearer` and the RFC 6750 refusal
-//! policy ([`BearerRefusals`]).
+//! [`BearerAuth`]: the core composition of a process-local [`TokenCache`] (L1) over a
+//! [`SharedSource`] on the [`TokenStore`] (L2), `Authorization: Bearer` and the RFC 6750
+//! refusal policy ([`BearerRefusals`]). One refresh at a time across every process sharing
+//! the store, and the rotated refresh token stored (fenced) before the new access token is
+//! handed out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::header::WWW_AUTHENTICATE;
 use http::{HeaderMap, StatusCode};
+use pbx_auth_core::store::SharedSource;
 use pbx_auth_core::{
     AccessToken, Cached, HeaderToken, Issued, RefreshPolicy, RefusalPolicy, TokenCache,
     TokenSource, Verdict,
@@ -15,22 +17,21 @@ use pbx_auth_core::{
 
 use crate::client::{OAuthClient, TokenSet};
 use crate::error::Error;
-use crate::store::{TokenStore, remaining};
+use crate::store::TokenStore;
 
-/// Refreshes the access token with the refresh token in a [`TokenStore`].
-///
-/// The store, not the cache, is the source of truth for the refresh token: after a 401 the
-/// cache forgets its entry, yet the refresh must still use the newest rotated token.
+/// Refreshes with the refresh token of the token set it is given: the one the
+/// [`SharedSource`] read from the [`TokenStore`] under the refresh lease, so it is the
+/// newest rotation whichever process stored it.
 #[derive(Debug)]
 pub struct RefreshingSource {
     client: OAuthClient,
-    store: Arc<dyn TokenStore>,
+    store: TokenStore,
     refreshes: AtomicU64,
 }
 
 impl RefreshingSource {
-    /// A source refreshing through `client` with the tokens in `store`.
-    pub fn new(client: OAuthClient, store: Arc<dyn TokenStore>) -> Self {
+    /// A source refreshing through `client` for the login in `store`.
+    pub fn new(client: OAuthClient, store: TokenStore) -> Self {
         Self {
             client,
             store,
@@ -38,13 +39,13 @@ impl RefreshingSource {
         }
     }
 
-    /// How many refreshes this source has sent.
+    /// How many refreshes this process has sent.
     pub fn refresh_count(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<dyn TokenStore> {
+    pub fn store(&self) -> &TokenStore {
         &self.store
     }
 
@@ -53,48 +54,39 @@ impl RefreshingSource {
         &self.client
     }
 
-    async fn refresh(&self) -> Result<TokenSet, Error> {
-        let current = self.store.load()?;
-        let refresh_token = current
-            .and_then(|t| t.refresh_token)
-            .ok_or(Error::InvalidGrant {
-                description: Some("no refresh token is stored; log in first".to_owned()),
-            })?;
-        self.refreshes.fetch_add(1, Ordering::Relaxed);
-        let tokens = self.client.refresh(&refresh_token).await?;
-        // The old refresh token is dead now: store the new one before anyone can use the
-        // new access token, so a crash cannot lose the grant.
-        self.store.save(&tokens)?;
-        Ok(tokens)
-    }
-
-    /// Revokes the stored refresh token (which ends the whole grant), or else `access`,
-    /// and forgets the tokens locally even when the server could not be told.
-    async fn revoke_stored(&self, access: Option<&AccessToken>) -> Result<(), Error> {
-        let stored = self.store.load()?;
-        let result = match (stored.and_then(|t| t.refresh_token), access) {
-            (Some(refresh), _) => self.client.revoke_refresh_token(&refresh).await,
-            (None, Some(access)) => self.client.revoke_access_token(access).await,
-            (None, None) => Ok(()),
-        };
-        self.store.clear()?;
-        result
+    /// Revokes `tokens`' refresh token (which ends the whole grant), or else its access
+    /// token.
+    async fn revoke_set(&self, tokens: &TokenSet) -> Result<(), Error> {
+        match &tokens.refresh_token {
+            Some(refresh) => self.client.revoke_refresh_token(refresh).await,
+            None => self.client.revoke_access_token(&tokens.access_token).await,
+        }
     }
 }
 
 impl TokenSource for RefreshingSource {
-    type Token = AccessToken;
+    type Token = TokenSet;
 
     async fn fetch(
         &self,
-        _previous: Option<&AccessToken>,
-    ) -> Result<Issued<AccessToken>, pbx_auth_core::Error> {
-        let tokens = self.refresh().await?;
-        Ok(Issued::new(tokens.access_token, tokens.expires_in))
+        previous: Option<&TokenSet>,
+    ) -> Result<Issued<TokenSet>, pbx_auth_core::Error> {
+        let refresh_token =
+            previous
+                .and_then(|t| t.refresh_token.as_ref())
+                .ok_or(Error::InvalidGrant {
+                    description: Some("no refresh token is stored; log in first".to_owned()),
+                })?;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        let tokens = self.client.refresh(refresh_token).await?;
+        // Handed to the `SharedSource`, which stores it (fenced) before anyone can use the
+        // new access token: the old refresh token is dead now.
+        let lifetime = tokens.expires_in;
+        Ok(Issued::new(tokens, lifetime))
     }
 
-    async fn revoke(&self, token: &AccessToken) -> Result<(), pbx_auth_core::Error> {
-        Ok(self.revoke_stored(Some(token)).await?)
+    async fn revoke(&self, tokens: &TokenSet) -> Result<(), pbx_auth_core::Error> {
+        Ok(self.revoke_set(tokens).await?)
     }
 }
 
@@ -144,40 +136,41 @@ fn bearer_error(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `Authorization: Bearer <access token>` for sipgate's API, refreshing as needed: the
-/// core's [`Cached`] over a [`RefreshingSource`], [`HeaderToken::bearer`] and
+/// core's [`Cached`] over a [`TokenCache`] (L1, this process) over a [`SharedSource`] (L2,
+/// the [`TokenStore`]) over a [`RefreshingSource`], with [`HeaderToken::bearer`] and
 /// [`BearerRefusals`]. Build one with [`bearer_auth`], [`bearer_auth_with_policy`] or
 /// [`bearer_auth_from_login`]; [`BearerAuthExt`] adds the token-level operations.
-pub type BearerAuth = Cached<RefreshingSource, HeaderToken, BearerRefusals>;
+///
+/// Whatever the store (memory, [`FileStore`](crate::FileStore), Redis), the same code runs:
+/// the stored token set is used while fresh; a refresh takes the store's lease, reads the
+/// newest token set again, refreshes with its refresh token and writes the rotated set with
+/// compare-and-set fenced by the lease before the new access token is used; processes that
+/// lose the race wait for that write.
+pub type BearerAuth = Cached<SharedSource<RefreshingSource>, HeaderToken, BearerRefusals>;
 
-/// An authenticator over the tokens in `store`; a still-valid stored access token is used
-/// first.
-///
-/// # Errors
-///
-/// [`Error::Store`] when the store cannot be read.
-pub fn bearer_auth(client: OAuthClient, store: Arc<dyn TokenStore>) -> Result<BearerAuth, Error> {
+/// An authenticator over the login in `store`. Nothing is read until the first request:
+/// a still-fresh stored access token is used first.
+pub fn bearer_auth(client: OAuthClient, store: TokenStore) -> BearerAuth {
     bearer_auth_with_policy(client, store, RefreshPolicy::default())
 }
 
-/// As [`bearer_auth`] with an explicit refresh policy.
-///
-/// # Errors
-///
-/// [`Error::Store`] when the store cannot be read.
+/// As [`bearer_auth`] with an explicit refresh policy for the process-local cache.
 pub fn bearer_auth_with_policy(
     client: OAuthClient,
-    store: Arc<dyn TokenStore>,
+    store: TokenStore,
     policy: RefreshPolicy,
-) -> Result<BearerAuth, Error> {
-    let stored = store.load()?;
-    let cache = TokenCache::with_policy(RefreshingSource::new(client, store), policy);
-    if let Some(tokens) = stored {
-        let lifetime = remaining(tokens.expires_at);
-        if lifetime.is_none_or(|l| !l.is_zero()) {
-            cache.set(Issued::new(tokens.access_token, lifetime));
-        }
-    }
-    Ok(Cached::new(cache, HeaderToken::bearer()).with_refusal_policy(BearerRefusals))
+) -> BearerAuth {
+    let (shared, key, options) = (
+        Arc::clone(store.shared()),
+        store.key().to_owned(),
+        store.options().clone(),
+    );
+    let source = SharedSource::new(RefreshingSource::new(client, store), shared, key, options);
+    Cached::new(
+        TokenCache::with_policy(source, policy),
+        HeaderToken::bearer(),
+    )
+    .with_refusal_policy(BearerRefusals)
 }
 
 /// Stores freshly obtained tokens (from a login) and authenticates with them.
@@ -185,18 +178,18 @@ pub fn bearer_auth_with_policy(
 /// # Errors
 ///
 /// [`Error::Store`] when the tokens cannot be saved.
-pub fn bearer_auth_from_login(
+pub async fn bearer_auth_from_login(
     client: OAuthClient,
-    store: Arc<dyn TokenStore>,
+    store: TokenStore,
     tokens: &TokenSet,
 ) -> Result<BearerAuth, Error> {
-    store.save(tokens)?;
-    bearer_auth(client, store)
+    store.save(tokens).await?;
+    Ok(bearer_auth(client, store))
 }
 
 /// What a [`BearerAuth`] offers besides authorizing requests.
 pub trait BearerAuthExt {
-    /// How many refreshes have been sent.
+    /// How many refreshes this process has sent.
     fn refresh_count(&self) -> u64;
 
     /// A valid access token, refreshing if needed.
@@ -206,30 +199,55 @@ pub trait BearerAuthExt {
     /// The refresh error ([`Error::InvalidGrant`] means: log in again).
     fn access_token(&self) -> impl Future<Output = Result<Arc<AccessToken>, Error>> + Send;
 
-    /// Revokes the grant at the server (when it offers RFC 7009 revocation) and forgets
-    /// the tokens locally in any case.
+    /// Refreshes now, even while the stored access token is fresh (unless another process
+    /// sharing the store refreshed meanwhile), and returns the new access token.
     ///
     /// # Errors
     ///
-    /// [`Error::Unsupported`] without a revocation endpoint, or the server's error.
+    /// The refresh error ([`Error::InvalidGrant`] means: log in again).
+    fn force_refresh(&self) -> impl Future<Output = Result<Arc<AccessToken>, Error>> + Send;
+
+    /// Revokes the grant at the server (when it offers RFC 7009 revocation) and forgets
+    /// the tokens in the store (for every process sharing it) and in this process, in any
+    /// case.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] without a revocation endpoint, the server's error, or
+    /// [`Error::Store`].
     fn revoke(&self) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 impl BearerAuthExt for BearerAuth {
     fn refresh_count(&self) -> u64 {
-        self.cache().source().refresh_count()
+        self.cache().source().inner().refresh_count()
     }
 
     async fn access_token(&self) -> Result<Arc<AccessToken>, Error> {
-        Ok(self.cache().get().await?)
+        let tokens = self.cache().get().await?;
+        Ok(Arc::new(tokens.access_token.clone()))
+    }
+
+    async fn force_refresh(&self) -> Result<Arc<AccessToken>, Error> {
+        self.cache().source().reject_current();
+        let tokens = self.cache().force_refresh().await?;
+        Ok(Arc::new(tokens.access_token.clone()))
     }
 
     async fn revoke(&self) -> Result<(), Error> {
-        if self.cache().cached().is_none() {
-            // Nothing cached: revoke what the store holds.
-            return self.cache().source().revoke_stored(None).await;
+        let source = self.cache().source().inner();
+        // The store holds the newest rotation; this process's copy may be older.
+        let stored = source.store().load().await?;
+        let cached = self.cache().cached();
+        if let Some(cached) = &cached {
+            self.cache().invalidate(cached);
         }
-        Ok(self.cache().revoke().await?)
+        let result = match stored.as_ref().or(cached.as_deref()) {
+            Some(tokens) => source.revoke_set(tokens).await,
+            None => Ok(()),
+        };
+        source.store().clear().await?;
+        result
     }
 }
 

@@ -7,13 +7,11 @@ mod callback;
 mod client;
 mod config;
 mod error;
-mod fleet;
+mod file_store;
 mod http_client;
 mod listener;
 mod login;
 mod pat;
-#[cfg(unix)]
-mod shared_file;
 mod store;
 
 pub use account::{Account, MAX_ACCOUNT_RESPONSE_BYTES, account};
@@ -31,15 +29,13 @@ pub use config::{
     DEFAULT_TEST_API_ENDPOINT, LOGIN_BASE,
 };
 pub use error::Error;
-pub use fleet::{SharedBearer, SharedRefreshSource, shared_bearer, store_login};
+pub use file_store::{FileStore, MAX_TOKEN_FILE_BYTES};
 pub use http_client::{MAX_TOKEN_RESPONSE_BYTES, TokenHttpClient};
 pub use listener::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener};
 pub use pat::PersonalAccessToken;
 /// The reqwest this crate is built on: [`TokenHttpClient::from_reqwest`] takes its client
 /// (an API boundary, see `ARCHITECTURE.md`).
 pub use reqwest;
-#[cfg(unix)]
-pub use shared_file::SharedFileStore;
-pub use store::{FileStore, MAX_TOKEN_FILE_BYTES, MemoryStore, TokenStore};
+pub use store::{DEFAULT_KEY, TokenStore};
 
 pub use pbx_auth_core::{AccessToken, RefreshToken};

@@ -6,11 +6,10 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sipgate_oauth::{
-    Config, Error, MemoryStore, OAuthClient, TokenStore, account, bearer_auth_from_login,
+    BearerAuthExt as _, Config, Error, OAuthClient, TokenStore, account, bearer_auth_from_login,
 };
 use tokio::sync::oneshot;
 use url::Url;
@@ -111,14 +110,16 @@ async fn chromium_logs_in_through_the_loopback_listener() {
     assert!(dom.contains("Login successful"), "Chromium showed: {dom}");
 
     assert!(tokens.refresh_token.is_some());
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let me = account(&http, &auth, &client.config().test_api_endpoint)
         .await
         .unwrap();
     assert_eq!(me.main_product_type, "TEAM");
-    auth.cache().force_refresh().await.unwrap();
+    auth.force_refresh().await.unwrap();
     account(&http, &auth, &client.config().test_api_endpoint)
         .await
         .unwrap();

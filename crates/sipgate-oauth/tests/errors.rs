@@ -2,11 +2,9 @@
 //! against wiremock — and that no error text ever carries a token or secret.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on setup failure too
 
-use std::sync::Arc;
-
 use sipgate_oauth::{
-    AccessToken, BearerAuthExt as _, Config, Error, MemoryStore, OAuthClient, PersonalAccessToken,
-    RefreshToken, TokenSet, TokenStore, account, bearer_auth, bearer_auth_from_login,
+    AccessToken, BearerAuthExt as _, Config, Error, OAuthClient, PersonalAccessToken, RefreshToken,
+    TokenSet, TokenStore, account, bearer_auth, bearer_auth_from_login,
 };
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -246,13 +244,15 @@ async fn account_answer(response: ResponseTemplate) -> Error {
         .mount(&server)
         .await;
     let client = client(&server);
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let store = TokenStore::in_memory();
     let tokens = TokenSet::new(
         AccessToken::new(ACCESS),
         Some(RefreshToken::new(REFRESH)),
         None,
     );
-    let auth = bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), store, &tokens)
+        .await
+        .unwrap();
     let err = account(
         &reqwest::Client::new(),
         &auth,
@@ -314,8 +314,8 @@ async fn personal_access_token_is_basic() {
 #[tokio::test]
 async fn no_refresh_token_means_log_in_again() {
     let server = MockServer::start().await;
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth(client(&server), store).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth(client(&server), store);
     let err = auth.access_token().await.unwrap_err();
     assert_eq!(err.kind(), pbx_auth_core::ErrorKind::InvalidCredentials);
 }

@@ -7,12 +7,11 @@
 //! URL handed to the caller when no browser opens.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on setup failure too
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use pbx_mock::sipgate::{ClientAuthMethod, SipgateMock};
 use sipgate_oauth::{
-    BearerAuthExt as _, Error, FileStore, OAuthClient, TokenStore, account, bearer_auth,
+    BearerAuthExt as _, Error, OAuthClient, TokenStore, account, bearer_auth,
     bearer_auth_from_login,
 };
 use url::Url;
@@ -166,19 +165,21 @@ async fn file_store_survives_a_restart_and_revocation_clears_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tokens.json");
     {
-        let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
-        bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
+        let store = TokenStore::file(&path);
+        bearer_auth_from_login(client.clone(), store, &tokens)
+            .await
+            .unwrap();
     }
     // "Restart": a new authenticator from the file uses the stored access token.
-    let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(&path));
-    let auth = bearer_auth(client.clone(), Arc::clone(&store)).unwrap();
+    let store = TokenStore::file(&path);
+    let auth = bearer_auth(client.clone(), store.clone());
     let http = reqwest::Client::new();
     account(&http, &auth, &client.config().test_api_endpoint)
         .await
         .unwrap();
     assert_eq!(auth.refresh_count(), 0);
     auth.revoke().await.unwrap();
-    assert!(store.load().unwrap().is_none());
+    assert!(store.load().await.unwrap().is_none());
     assert!(matches!(
         client.refresh(tokens.refresh_token.as_ref().unwrap()).await,
         Err(Error::InvalidGrant { .. })

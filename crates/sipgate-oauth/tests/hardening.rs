@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] fns unwrap like the tests do.
 
-use std::sync::Arc;
-
 use pbx_mock::{MockRequest, MockResponse, MockServer};
 use sipgate_oauth::{
-    AccessToken, Config, Error, MAX_ACCOUNT_RESPONSE_BYTES, MAX_TOKEN_RESPONSE_BYTES, MemoryStore,
-    OAuthClient, RefreshToken, TokenSet, TokenStore, account,
+    AccessToken, Config, Error, MAX_ACCOUNT_RESPONSE_BYTES, MAX_TOKEN_RESPONSE_BYTES, OAuthClient,
+    RefreshToken, TokenSet, TokenStore, account,
 };
 
 const SECRET: &str = "Canary-Secret-7f3a9e";
@@ -62,13 +60,15 @@ fn request_text(req: &MockRequest) -> String {
 
 async fn account_error(base: &str) -> Error {
     let client = client(base);
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let store = TokenStore::in_memory();
     let tokens = TokenSet::new(
         AccessToken::new(ACCESS),
         Some(RefreshToken::new(REFRESH)),
         None,
     );
-    let auth = sipgate_oauth::bearer_auth_from_login(client.clone(), store, &tokens).unwrap();
+    let auth = sipgate_oauth::bearer_auth_from_login(client.clone(), store, &tokens)
+        .await
+        .unwrap();
     account(
         &reqwest::Client::new(),
         &auth,

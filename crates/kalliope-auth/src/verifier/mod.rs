@@ -169,6 +169,16 @@ impl fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
+/// The one `X-authenticate` value of `headers`.
+fn header_value(headers: &HeaderMap) -> Result<&[u8], Rejected> {
+    let mut values = headers.get_all(HEADER_NAME).iter();
+    let value = values.next().ok_or(reject(RejectReason::Missing))?;
+    if values.next().is_some() {
+        return Err(reject(RejectReason::Duplicate));
+    }
+    Ok(value.as_bytes())
+}
+
 fn reject(reason: RejectReason) -> Rejected {
     // The reason only: the header, its user and its digest never reach a log.
     tracing::debug!(?reason, "X-authenticate header refused");
@@ -302,12 +312,7 @@ impl Verifier {
     ///
     /// [`Rejected`], whose [`reason`](Rejected::reason) says why.
     pub fn verify_headers(&self, headers: &HeaderMap) -> Result<Verified, Rejected> {
-        let mut values = headers.get_all(HEADER_NAME).iter();
-        let value = values.next().ok_or(reject(RejectReason::Missing))?;
-        if values.next().is_some() {
-            return Err(reject(RejectReason::Duplicate));
-        }
-        self.verify_value(value.as_bytes())
+        self.verify_value(header_value(headers)?)
     }
 
     /// Checks one header value.
@@ -316,6 +321,26 @@ impl Verifier {
     ///
     /// [`Rejected`], whose [`reason`](Rejected::reason) says why.
     pub fn verify_value(&self, value: &[u8]) -> Result<Verified, Rejected> {
+        self.check(value, true)
+    }
+
+    /// Every check but the replay cache: neither looked at nor written. For the fleet
+    /// verifier, whose nonces are spent in a shared store only (a nonce recorded here
+    /// too would refuse the retry of a header that the fleet never accepted, when the
+    /// shared store failed).
+    pub(crate) fn verify_value_unrecorded(&self, value: &[u8]) -> Result<Verified, Rejected> {
+        self.check(value, false)
+    }
+
+    /// As [`verify_value_unrecorded`](Self::verify_value_unrecorded) for `headers`.
+    pub(crate) fn verify_headers_unrecorded(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Verified, Rejected> {
+        self.check(header_value(headers)?, false)
+    }
+
+    fn check(&self, value: &[u8], replay_cache: bool) -> Result<Verified, Rejected> {
         let parsed = if self.config.lenient {
             parse_lenient(value)
         } else {
@@ -354,7 +379,8 @@ impl Verifier {
             mono: self.clock.monotonic().as_secs(),
         };
         let until = now.expiry(keep_until);
-        if self.config.insert_before_digest && self.replay.contains(replay_key, now) {
+        let insert_before_digest = replay_cache && self.config.insert_before_digest;
+        if insert_before_digest && self.replay.contains(replay_key, now) {
             return Err(reject(RejectReason::Replayed));
         }
         let expected = digest_raw(
@@ -366,7 +392,7 @@ impl Verifier {
         );
         let matches: bool = expected.ct_eq(&parsed.digest).into();
         if stored.is_none() || !matches {
-            if self.config.insert_before_digest {
+            if insert_before_digest {
                 self.replay.insert_unverified(replay_key, until, now);
             }
             return Err(reject(if stored.is_none() {
@@ -375,7 +401,9 @@ impl Verifier {
                 RejectReason::BadDigest
             }));
         }
-        self.record(replay_key, until, now)?;
+        if replay_cache {
+            self.record(replay_key, until, now)?;
+        }
         Ok(Verified {
             username: parsed.username.to_owned(),
             domain: parsed.domain.to_owned(),

@@ -332,6 +332,7 @@ async fn token_create(
             Ok(t) if !t.is_empty() => RefreshToken::new(t),
             _ => store
                 .load()
+                .await
                 .map_err(|e| CliError::from_source(Kind::Usage, "the token store failed", &e))?
                 .and_then(|t| t.refresh_token)
                 .ok_or_else(|| {
@@ -353,7 +354,7 @@ async fn token_create(
     let mut value = token_json(&token);
     if let Some(refresh) = &token.refresh_token {
         let set = sipgate_oauth::TokenSet::new(token.token.clone(), Some(refresh.clone()), None);
-        store.save(&set).map_err(|e| {
+        store.save(&set).await.map_err(|e| {
             CliError::from_source(Kind::Usage, "the refresh token could not be stored", &e)
         })?;
         value["refresh_token_stored"] = json!(store::describe(ctx, "wazo"));

@@ -164,3 +164,29 @@ pub fn sipgate_login(mut cmd: Command) -> (Output, String) {
     let out = child.wait_with_output().unwrap();
     (out, seen)
 }
+
+/// The token set a run stored in the token file at `path`, if any, read through the
+/// library's store (the file holds it in the store's own format).
+pub fn load_stored(path: &Path) -> Option<sipgate_oauth::TokenSet> {
+    // On a thread of its own: some callers are async tests, inside a runtime already.
+    let path = path.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(sipgate_oauth::TokenStore::file(path).load())
+    })
+    .join()
+    .unwrap()
+    .unwrap()
+}
+
+/// [`load_stored`] as JSON with `access_token` and `refresh_token`.
+pub fn stored_tokens(path: &Path) -> serde_json::Value {
+    let tokens = load_stored(path).expect("a stored token set");
+    serde_json::json!({
+        "access_token": tokens.access_token.expose_secret(),
+        "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose_secret()),
+    })
+}

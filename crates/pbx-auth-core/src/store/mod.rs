@@ -7,6 +7,9 @@
 //! The process-local [`TokenCache`](crate::TokenCache) stays in front (L1): a warm request
 //! never reaches the shared store. Only when the L1 refreshes does [`SharedSource`] look at
 //! the store, and only the process holding the lease asks the real server.
+//!
+//! [`load_token`], [`store_token`] and [`clear_token`] read and write a key outside a
+//! refresh (a login, a logout) by the same rules. A cleared key holds an empty value.
 
 mod memory;
 mod record;
@@ -19,7 +22,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use memory::InMemoryStore;
-pub use source::{SharedOptions, SharedSource};
+pub use source::{SharedOptions, SharedSource, clear_token, load_token, store_token};
 pub use stored::StoredToken;
 
 use crate::error::Error;

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
@@ -115,6 +115,8 @@ pub struct SharedSource<S> {
     options: SharedOptions,
     /// The version last handed to the L1 (0: none yet).
     handed_out: AtomicU64,
+    /// Set by [`reject_current`](Self::reject_current) for the next fetch.
+    forced: AtomicBool,
     fetches: AtomicU64,
     store_calls: AtomicU64,
     clock: SharedClock,
@@ -147,6 +149,7 @@ impl<S> SharedSource<S> {
             key: key.into(),
             options,
             handed_out: AtomicU64::new(0),
+            forced: AtomicBool::new(false),
             fetches: AtomicU64::new(0),
             store_calls: AtomicU64::new(0),
             clock: Arc::new(SystemClock),
@@ -176,6 +179,14 @@ impl<S> SharedSource<S> {
         &self.options
     }
 
+    /// Makes the next fetch refresh the version this process holds even while it is fresh
+    /// by [`SharedOptions::refresh_fraction`] (unless another process stored a newer one
+    /// meanwhile): call it before `TokenCache::force_refresh`, which alone would be handed
+    /// the same stored credential again.
+    pub fn reject_current(&self) {
+        self.forced.store(true, Ordering::Relaxed);
+    }
+
     /// How many times this process asked the wrapped source (the real server).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
@@ -187,10 +198,143 @@ impl<S> SharedSource<S> {
     }
 }
 
-/// A stored record with its version.
+/// A stored record with its version; `record` is `None` when the credential was cleared
+/// (an empty value, see [`clear_token`]).
 struct Current {
     version: u64,
-    record: Record,
+    record: Option<Record>,
+}
+
+/// Reads what `store` holds under `key`.
+async fn load_current(store: &dyn SharedStore, key: &str) -> Result<Option<Current>, Error> {
+    let Some(stored) = store.load(key).await? else {
+        return Ok(None);
+    };
+    let record = if stored.value.is_empty() {
+        None
+    } else {
+        Some(Record::decode(&stored.value)?)
+    };
+    Ok(Some(Current {
+        version: stored.version,
+        record,
+    }))
+}
+
+/// Takes the refresh lease for `key`, waiting (polling) while another process holds it, for
+/// at most `options`' wait limit.
+async fn acquire_waiting(
+    store: &dyn SharedStore,
+    key: &str,
+    options: &SharedOptions,
+) -> Result<Lease, Error> {
+    let deadline = Instant::now() + options.wait_limit();
+    loop {
+        if let Some(lease) = store.acquire(key, options.lease_ttl).await? {
+            return Ok(lease);
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                "another process held the refresh lease for too long",
+            ));
+        }
+        tokio::time::sleep(options.poll_interval).await;
+    }
+}
+
+/// Replaces what `key` holds with `value` under the refresh lease, so no refresh runs
+/// meanwhile. Returns the new version.
+async fn replace(
+    store: &dyn SharedStore,
+    key: &str,
+    options: &SharedOptions,
+    value: &[u8],
+) -> Result<u64, Error> {
+    let lease = acquire_waiting(store, key, options).await?;
+    let result = async {
+        let current = store.load(key).await?.map(|v| v.version);
+        store.write(key, current, &lease, value).await
+    }
+    .await;
+    // A failed release is harmless: the lease runs out on its own.
+    let _ = store.release(key, &lease).await;
+    match result? {
+        WriteOutcome::Written(version) => Ok(version),
+        _ => Err(Error::new(
+            ErrorKind::Transport,
+            "the credential could not be stored: the refresh lease ran out",
+        )),
+    }
+}
+
+/// The record of `issued`, with wall-clock instants as `clock` sees them.
+fn record_of<T: StoredToken>(issued: &Issued<T>, clock: &SharedClock) -> Record {
+    let issued_at = wall(clock.now(), issued.received_at);
+    Record {
+        issued_at,
+        expires_at: issued.lifetime.map(|l| issued_at + l),
+        credential: issued.token.to_stored(),
+    }
+}
+
+/// The credential stored under `key` (as a [`SharedSource`] over the same store and key
+/// keeps it) and its remaining lifetime, without refreshing anything. `None` when nothing
+/// is stored or it was cleared.
+///
+/// # Errors
+///
+/// The store's error, or [`ErrorKind::Protocol`] when the stored bytes are not such a
+/// credential.
+pub async fn load_token<T: StoredToken>(
+    store: &dyn SharedStore,
+    key: &str,
+) -> Result<Option<Issued<T>>, Error> {
+    let Some(Current {
+        record: Some(record),
+        ..
+    }) = load_current(store, key).await?
+    else {
+        return Ok(None);
+    };
+    let token = T::from_stored(&record.credential)?;
+    Ok(Some(match record.expires_at {
+        Some(at) => Issued::expiring_at(token, at, SystemTime::now()),
+        None => Issued::non_expiring(token),
+    }))
+}
+
+/// Stores a credential obtained elsewhere (a fresh login) under `key`, replacing what is
+/// stored, under the refresh lease so no refresh runs meanwhile; what a [`SharedSource`]
+/// over the same store and key hands out from then on. Returns the new version.
+///
+/// # Errors
+///
+/// The store's error, or [`ErrorKind::Timeout`] when another process holds the lease for
+/// longer than the options' wait limit.
+pub async fn store_token<T: StoredToken>(
+    store: &dyn SharedStore,
+    key: &str,
+    options: &SharedOptions,
+    issued: &Issued<T>,
+) -> Result<u64, Error> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    replace(store, key, options, &record_of(issued, &clock).encode()).await
+}
+
+/// Forgets the credential under `key` (a logout): writes an empty value, under the lease
+/// and with a new version, so a process refreshing meanwhile cannot write the old login
+/// back.
+///
+/// # Errors
+///
+/// As [`store_token`].
+pub async fn clear_token(
+    store: &dyn SharedStore,
+    key: &str,
+    options: &SharedOptions,
+) -> Result<(), Error> {
+    replace(store, key, options, &[]).await.map(drop)
 }
 
 /// The wall-clock moment a monotonic instant stands for.
@@ -206,34 +350,38 @@ where
 {
     async fn load(&self) -> Result<Option<Current>, Error> {
         self.store_calls.fetch_add(1, Ordering::Relaxed);
-        let Some(stored) = self.store.load(&self.key).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Current {
-            version: stored.version,
-            record: Record::decode(&stored.value)?,
-        }))
+        load_current(&*self.store, &self.key).await
     }
 
     /// Whether `current` can be handed out instead of refreshing.
     fn usable(&self, current: &Current, rejected: Option<u64>) -> bool {
+        let Some(record) = current.record.as_ref() else {
+            return false;
+        };
         if rejected == Some(current.version) {
             return false;
         }
-        let Some(expires_at) = current.record.expires_at else {
+        let Some(expires_at) = record.expires_at else {
             return true;
         };
         let lifetime = expires_at
-            .duration_since(current.record.issued_at)
+            .duration_since(record.issued_at)
             .unwrap_or(Duration::ZERO);
-        let refresh_at = current.record.issued_at + lifetime.mul_f64(self.options.refresh_fraction);
+        let refresh_at = record.issued_at + lifetime.mul_f64(self.options.refresh_fraction);
         self.clock.now() < refresh_at
     }
 
+    /// Hands out `current`, which [`usable`](Self::usable) accepted.
     fn hand_out(&self, current: &Current) -> Result<Issued<S::Token>, Error> {
-        let token = S::Token::from_stored(&current.record.credential)?;
+        let Some(record) = current.record.as_ref() else {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                "the shared store holds no credential",
+            ));
+        };
+        let token = S::Token::from_stored(&record.credential)?;
         self.handed_out.store(current.version, Ordering::Relaxed);
-        Ok(match current.record.expires_at {
+        Ok(match record.expires_at {
             Some(at) => Issued::expiring_at(token, at, self.clock.now()),
             None => Issued::non_expiring(token),
         })
@@ -255,7 +403,8 @@ where
         // token the L1 never saw), so it is what the real source refreshes from.
         let stored = current
             .as_ref()
-            .map(|c| S::Token::from_stored(&c.record.credential))
+            .and_then(|c| c.record.as_ref())
+            .map(|r| S::Token::from_stored(&r.credential))
             .transpose()?;
         self.fetches.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
@@ -263,13 +412,11 @@ where
             replaces_version = current.as_ref().map(|c| c.version),
             "holding the lease; fetching a credential for the fleet"
         );
+        // A cleared login stays cleared: the L1's copy of it is not brought back.
+        let cleared = current.as_ref().is_some_and(|c| c.record.is_none());
+        let previous = if cleared { None } else { previous };
         let issued = self.inner.fetch(stored.as_ref().or(previous)).await?;
-        let issued_at = wall(self.clock.now(), issued.received_at);
-        let record = Record {
-            issued_at,
-            expires_at: issued.lifetime.map(|l| issued_at + l),
-            credential: issued.token.to_stored(),
-        };
+        let record = record_of(&issued, &self.clock);
         self.store_calls.fetch_add(1, Ordering::Relaxed);
         let outcome = self
             .store
@@ -325,44 +472,8 @@ where
     /// The store's error, or [`ErrorKind::Timeout`] when another process holds the lease
     /// for longer than `SharedOptions::max_wait`.
     pub async fn seed(&self, issued: &Issued<S::Token>) -> Result<u64, Error> {
-        let deadline = Instant::now() + self.options.wait_limit();
-        let lease = loop {
-            if let Some(lease) = self
-                .store
-                .acquire(&self.key, self.options.lease_ttl)
-                .await?
-            {
-                break lease;
-            }
-            if Instant::now() >= deadline {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    "another process held the refresh lease for too long",
-                ));
-            }
-            tokio::time::sleep(self.options.poll_interval).await;
-        };
-        let issued_at = wall(self.clock.now(), issued.received_at);
-        let record = Record {
-            issued_at,
-            expires_at: issued.lifetime.map(|l| issued_at + l),
-            credential: issued.token.to_stored(),
-        };
-        let result = async {
-            let current = self.store.load(&self.key).await?.map(|v| v.version);
-            self.store
-                .write(&self.key, current, &lease, &record.encode())
-                .await
-        }
-        .await;
-        let _ = self.store.release(&self.key, &lease).await;
-        match result? {
-            WriteOutcome::Written(version) => Ok(version),
-            _ => Err(Error::new(
-                ErrorKind::Transport,
-                "the credential could not be stored: the refresh lease ran out",
-            )),
-        }
+        let record = record_of(issued, &self.clock);
+        replace(&*self.store, &self.key, &self.options, &record.encode()).await
     }
 }
 
@@ -374,10 +485,17 @@ where
     type Token = S::Token;
 
     async fn fetch(&self, previous: Option<&S::Token>) -> Result<Issued<S::Token>, Error> {
-        // The L1 asks with no previous token after it dropped one on a 401: the version we
-        // handed it is then known bad, whatever its expiry says.
+        // The L1 asks with no previous token after it dropped one on a 401, and a forced
+        // refresh was announced by `reject_current`: the version we handed it is then not
+        // to be handed out again, whatever its expiry says.
         let last = self.handed_out.load(Ordering::Relaxed);
-        let rejected = (previous.is_none() && last != 0).then_some(last);
+        let forced = self.forced.swap(false, Ordering::Relaxed);
+        let rejected = match (forced, last) {
+            // Forced before this process had any: the stored version is the one to replace.
+            (true, 0) => self.load().await?.map(|c| c.version),
+            (true, last) => Some(last),
+            (false, last) => (previous.is_none() && last != 0).then_some(last),
+        };
         let deadline = Instant::now() + self.options.wait_limit();
         let mut pause = self.options.poll_interval;
         loop {

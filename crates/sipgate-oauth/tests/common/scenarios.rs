@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sipgate_oauth::{
-    BearerAuthExt as _, ClientAuth, Error, MemoryStore, OAuthClient, TokenSet, TokenStore, account,
+    BearerAuthExt as _, ClientAuth, Error, OAuthClient, TokenSet, TokenStore, account,
     bearer_auth_from_login,
 };
 use url::Url;
@@ -72,8 +72,9 @@ pub(crate) async fn full_flow_with_pkce_and_client_secret_post(server: &Server) 
     assert_eq!(log[0].client_auth, "client_secret_post");
     assert!(log[0].has_code_verifier);
 
-    let auth =
-        bearer_auth_from_login(client.clone(), Arc::new(MemoryStore::new()), &tokens).unwrap();
+    let auth = bearer_auth_from_login(client.clone(), TokenStore::in_memory(), &tokens)
+        .await
+        .unwrap();
     let me = account(
         &reqwest::Client::new(),
         &auth,
@@ -142,10 +143,12 @@ pub(crate) async fn refresh_rotates_and_the_old_refresh_token_is_refused(server:
     let tokens = login(&client).await;
     let first = tokens.refresh_token.clone().unwrap();
 
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
-    auth.cache().force_refresh().await.unwrap();
-    let second = store.load().unwrap().unwrap().refresh_token.unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
+        .await
+        .unwrap();
+    auth.force_refresh().await.unwrap();
+    let second = store.load().await.unwrap().unwrap().refresh_token.unwrap();
     assert_ne!(first.expose_secret(), second.expose_secret());
     account(
         &reqwest::Client::new(),
@@ -165,8 +168,11 @@ pub(crate) async fn refresh_rotates_and_the_old_refresh_token_is_refused(server:
 pub(crate) async fn hundred_requests_across_an_expiry_cause_one_refresh(server: &Server) {
     let client = OAuthClient::new(server.config()).unwrap();
     let tokens = login(&client).await;
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = Arc::new(bearer_auth_from_login(client.clone(), store, &tokens).unwrap());
+    let auth = Arc::new(
+        bearer_auth_from_login(client.clone(), TokenStore::in_memory(), &tokens)
+            .await
+            .unwrap(),
+    );
     let url = client.config().test_api_endpoint.clone();
     account(&reqwest::Client::new(), &*auth, &url)
         .await
@@ -269,10 +275,12 @@ pub(crate) async fn expired_code_is_refused(server: &Server) {
 pub(crate) async fn revocation_ends_the_grant(server: &Server) {
     let client = OAuthClient::new(server.config()).unwrap();
     let tokens = login(&client).await;
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let auth = bearer_auth_from_login(client.clone(), Arc::clone(&store), &tokens).unwrap();
+    let store = TokenStore::in_memory();
+    let auth = bearer_auth_from_login(client.clone(), store.clone(), &tokens)
+        .await
+        .unwrap();
     auth.revoke().await.unwrap();
-    assert!(store.load().unwrap().is_none());
+    assert!(store.load().await.unwrap().is_none());
     let err = client
         .refresh(tokens.refresh_token.as_ref().unwrap())
         .await

@@ -457,7 +457,7 @@ fn main() {
     } else {
         Criterion::default().configure_from_args()
     };
-    let (_peers, schemes) = rt.block_on(async { schemes::all() });
+    let (_peers, schemes) = rt.block_on(schemes::all());
     for (scheme, auth) in &schemes {
         // Warm the cache so the figures are the cached path; the headers it wrote are the
         // preset credential of the third variant.

@@ -1,6 +1,5 @@
 //! The authenticators measured by the overhead bench, each the one its crate hands users.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use http::request::Parts;
@@ -12,9 +11,7 @@ use pbx_auth_core::{
 use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
 use pbx_mock::wazo::WazoMock;
-use sipgate_oauth::{
-    Config, MemoryStore, OAuthClient, TokenSet, TokenStore, bearer_auth_from_login,
-};
+use sipgate_oauth::{Config, OAuthClient, TokenSet, TokenStore, bearer_auth_from_login};
 use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
 
 /// Servers the schemes need to warm up (the Kalliope salt endpoint), kept alive by the
@@ -48,7 +45,7 @@ impl Authenticator for PassThrough {
 
 /// Every scheme with its name, as `overhead/<name>/...` in the bench ids; `passthrough`
 /// last, the adapters' own share of the overhead.
-pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
+pub(crate) async fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
     let kalliope =
         MockServer::start(KalliopeMock::new().with_user("default", "s4lt", "admin", "admin"));
     let base = url::Url::parse(kalliope.url()).expect("mock url");
@@ -70,14 +67,16 @@ pub(crate) fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
 
     // A stored, long-lived sipgate token: the cached path never reaches a token endpoint.
     let config = Config::new("bench-client").expect("config");
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let store = TokenStore::in_memory();
     let tokens = TokenSet::new(
         AccessToken::new("0123456789abcdef0123456789abcdef"),
         None,
         Some(SystemTime::now() + Duration::from_secs(3600)),
     );
     let client = OAuthClient::new(config).expect("oauth client");
-    let sipgate_auth = bearer_auth_from_login(client, store, &tokens).expect("bearer");
+    let sipgate_auth = bearer_auth_from_login(client, store, &tokens)
+        .await
+        .expect("bearer");
 
     (
         Peers {

@@ -28,7 +28,7 @@ use pbx_auth_core::{
     TokenSource,
 };
 use pbx_auth_redis::{RedisStore, SealingKey};
-use sipgate_oauth::{Config, OAuthClient, SharedRefreshSource, TokenSet};
+use sipgate_oauth::{Config, OAuthClient, RefreshingSource, TokenSet, TokenStore};
 use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -74,7 +74,7 @@ fn oauth_client() -> Result<OAuthClient, Failure> {
 /// Holds the lease forever inside the refresh when `FLEET_HANG=1`, before the request
 /// leaves: the test kills the process there.
 #[derive(Debug)]
-struct MaybeHang(SharedRefreshSource, bool);
+struct MaybeHang(RefreshingSource, bool);
 
 impl TokenSource for MaybeHang {
     type Token = TokenSet;
@@ -94,10 +94,13 @@ async fn sipgate(requests: usize) -> Result<(), Failure> {
     let api = client.config().test_api_endpoint.clone();
     let hang = std::env::var("FLEET_HANG").is_ok_and(|v| v == "1");
     let store: Arc<dyn SharedStore> = store().await?;
+    let key = env("FLEET_KEY")?;
+    // The composition of `sipgate_oauth::bearer_auth`, with the hang injected.
+    let tokens = TokenStore::new(Arc::clone(&store), key.clone()).with_options(options());
     let source = SharedSource::new(
-        MaybeHang(SharedRefreshSource::new(client), hang),
+        MaybeHang(RefreshingSource::new(client, tokens), hang),
         store,
-        env("FLEET_KEY")?,
+        key,
         options(),
     );
     let auth = Cached::new(

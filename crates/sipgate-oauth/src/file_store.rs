@@ -1,14 +1,21 @@
-//! [`SharedFileStore`]: the core's [`SharedStore`] in one file, for several processes on one
-//! host. Every operation takes an exclusive `flock` on `<file>.lock`, reads the state,
-//! changes it and replaces the file atomically (temporary file, sync, rename, sync of the
-//! directory), so a crash leaves the old or the new state, never half of each.
+//! [`FileStore`]: the core's [`SharedStore`] in one JSON file, for one process or several
+//! on one host. Every operation takes an exclusive `flock` on `<file>.lock` (Unix), reads
+//! the state, changes it and replaces the file atomically (a temporary file with mode 0600,
+//! sync, rename, sync of the directory), so a crash leaves the old or the new state, never
+//! half of each.
 //!
-//! It is interchangeable with the Redis store (`pbx-auth-redis`) behind
-//! [`shared_bearer`](crate::shared_bearer): the same lease, fencing and compare-and-set
-//! rules, with the lease's expiry on the wall clock that all processes of the host share.
+//! It is interchangeable with the Redis store (`pbx-auth-redis`) behind a
+//! [`TokenStore`](crate::TokenStore): the same lease, fencing and compare-and-set rules,
+//! with the lease's expiry on the wall clock that all processes of the host share.
+//!
+//! The file is refused when other users may read or write it (like OpenSSH with private
+//! keys): the tokens in it are as good as a password until they expire. Refusing rather
+//! than warning, because a warning in a log nobody reads protects nothing, and `chmod 600`
+//! is the whole fix.
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,9 +24,14 @@ use pbx_auth_core::ErrorKind;
 use pbx_auth_core::store::{Lease, SharedStore, StoreFuture, Versioned, WriteOutcome};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{sync_dir, write_new_private};
+/// The largest token file a [`FileStore`] reads. A token set is a few KiB; anything much
+/// larger is not ours and would only cost memory.
+pub const MAX_TOKEN_FILE_BYTES: u64 = 1024 * 1024;
 
+// Unknown fields are refused, so a token file of the earlier format (one token set at the
+// top level) is recognised instead of reading as empty.
 #[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct State {
     #[serde(default)]
     entries: BTreeMap<String, Entry>,
@@ -47,9 +59,11 @@ struct LeaseState {
     until_ms: u64,
 }
 
-/// A shared credential store in one file, locked with `flock` (Unix).
+/// A credential store in one JSON file (mode 0600), shared by the processes of one host
+/// through `flock` on `<file>.lock`. Without `flock` (not Unix) it serialises the
+/// operations of one process only.
 #[derive(Debug, Clone)]
-pub struct SharedFileStore {
+pub struct FileStore {
     path: PathBuf,
 }
 
@@ -66,7 +80,7 @@ fn io_error(what: &str, path: &Path, e: &std::io::Error) -> pbx_auth_core::Error
     )
 }
 
-impl SharedFileStore {
+impl FileStore {
     /// A store in the file at `path` (created on the first write), locked through
     /// `<path>.lock`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -93,31 +107,27 @@ impl SharedFileStore {
         })
     }
 
+    /// What the file holds under `key`, read now on this thread (what
+    /// [`SharedStore::load`] runs on a blocking thread).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when other users may read or write the file (the message says
+    /// to run `chmod 600`), [`ErrorKind::Protocol`] when it is not a token file or larger
+    /// than [`MAX_TOKEN_FILE_BYTES`], [`ErrorKind::Transport`] when it cannot be read.
+    pub fn load_blocking(&self, key: &str) -> Result<Option<Versioned>, pbx_auth_core::Error> {
+        Self::locked_blocking(&self.path, |state, _| (value_of(state, key), false))
+    }
+
     fn locked_blocking<T>(
         path: &Path,
         change: impl FnOnce(&mut State, u64) -> (T, bool),
     ) -> Result<T, pbx_auth_core::Error> {
-        let mut lock_path = path.as_os_str().to_owned();
-        lock_path.push(".lock");
-        let lock_path = PathBuf::from(lock_path);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| io_error("open", &lock_path, &e))?;
-        // Released when `lock` is closed, also if this process dies.
-        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(|e| io_error("lock", &lock_path, &e.into()))?;
-        let mut state = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
-                pbx_auth_core::Error::new(
-                    ErrorKind::Protocol,
-                    format!("{} is not a shared token file", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
-            Err(e) => return Err(io_error("read", path, &e)),
+        // Released when dropped, also if this process dies.
+        let _lock = lock(path)?;
+        let mut state = match read_private(path)? {
+            Some(text) => parse(path, &text)?,
+            None => State::default(),
         };
         let (result, changed) = change(&mut state, now_ms());
         if changed {
@@ -154,18 +164,10 @@ impl SharedFileStore {
     }
 }
 
-impl SharedStore for SharedFileStore {
+impl SharedStore for FileStore {
     fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Versioned>> {
         let key = key.to_owned();
-        self.locked(move |state, _| {
-            let value = state.entries.get(&key).and_then(|e| {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(e.value.as_deref()?)
-                    .ok()?;
-                Some(Versioned::new(e.version, bytes))
-            });
-            (value, false)
-        })
+        self.locked(move |state, _| (value_of(state, &key), false))
     }
 
     fn acquire<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Option<Lease>> {
@@ -235,6 +237,135 @@ impl SharedStore for SharedFileStore {
     }
 }
 
+/// The value under `key`. A value that is not base64 (edited by hand) reads as absent.
+fn value_of(state: &State, key: &str) -> Option<Versioned> {
+    state.entries.get(key).and_then(|e| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(e.value.as_deref()?)
+            .ok()?;
+        Some(Versioned::new(e.version, bytes))
+    })
+}
+
+fn parse(path: &Path, text: &str) -> Result<State, pbx_auth_core::Error> {
+    // serde_json's message may quote the offending input, which could be a token.
+    serde_json::from_str(text).map_err(|e| {
+        let legacy = serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|v| v.get("access_token").is_some());
+        let message = if legacy {
+            format!(
+                "{} was written by an earlier release of this crate; log in again to replace it",
+                path.display()
+            )
+        } else {
+            format!(
+                "{} is not a token file (line {}, column {})",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        };
+        pbx_auth_core::Error::new(ErrorKind::Protocol, message)
+    })
+}
+
+/// Takes the exclusive lock of `<path>.lock` (Unix); the lock lasts as long as the file
+/// handle.
+fn lock(path: &Path) -> Result<File, pbx_auth_core::Error> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let lock = options
+        .open(&lock_path)
+        .map_err(|e| io_error("open", &lock_path, &e))?;
+    #[cfg(unix)]
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| io_error("lock", &lock_path, &e.into()))?;
+    Ok(lock)
+}
+
+/// Reads the token file (`None`: it does not exist), refusing one that other users may
+/// read or write, or one larger than [`MAX_TOKEN_FILE_BYTES`].
+fn read_private(path: &Path) -> Result<Option<String>, pbx_auth_core::Error> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("read", path, &e)),
+    };
+    let meta = file.metadata().map_err(|e| io_error("read", path, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(pbx_auth_core::Error::new(
+                ErrorKind::Config,
+                format!(
+                    "{} is accessible by other users (mode {:o}); run `chmod 600` on it, the tokens in it may have been read",
+                    path.display(),
+                    mode & 0o777
+                ),
+            ));
+        }
+    }
+    let too_large = || {
+        pbx_auth_core::Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{} is larger than {MAX_TOKEN_FILE_BYTES} bytes",
+                path.display()
+            ),
+        )
+    };
+    if meta.len() > MAX_TOKEN_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    file.take(MAX_TOKEN_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => pbx_auth_core::Error::new(
+                ErrorKind::Protocol,
+                format!("{} is not a token file (not UTF-8)", path.display()),
+            ),
+            _ => io_error("read", path, &e),
+        })?;
+    if text.len() as u64 > MAX_TOKEN_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(Some(text))
+}
+
+/// Creates `path` (failing if it exists) readable by the owner only, writes and syncs.
+fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()?;
+    }
+    let _ = dir;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -256,7 +387,7 @@ mod tests {
     async fn two_handles_on_one_file_share_lease_fence_and_versions() {
         let path = temp_file("lease");
         // Two stores on one file stand in for two processes: nothing is shared in memory.
-        let (a, b) = (SharedFileStore::new(&path), SharedFileStore::new(&path));
+        let (a, b) = (FileStore::new(&path), FileStore::new(&path));
         let ttl = Duration::from_millis(200);
         let first = a.acquire("k", ttl).await.unwrap().unwrap();
         assert!(b.acquire("k", ttl).await.unwrap().is_none());
@@ -310,7 +441,7 @@ mod tests {
             .map(|_| {
                 TokenCache::new(SharedSource::new(
                     Counting::default(),
-                    Arc::new(SharedFileStore::new(&path)),
+                    Arc::new(FileStore::new(&path)),
                     "login",
                     SharedOptions::default().with_poll_interval(Duration::from_millis(5)),
                 ))
