@@ -238,10 +238,10 @@ pub struct Sent<S> {
 /// # Errors
 ///
 /// As for [`exchange`].
-pub fn exchange_reporting<'t, A, R, T>(
+pub fn exchange_reporting<A, R, T>(
     authenticator: &A,
     request: R,
-    transport: &'t mut T,
+    transport: &mut T,
 ) -> impl Future<Output = Result<Sent<T::Response>, T::Error>>
 where
     A: Authenticator + ?Sized,
@@ -270,6 +270,8 @@ impl<R, T: SendRequest<R>> SendRequest<R> for Lent<'_, T> {
 /// reading a refusal's body, the retry) run in boxed futures. The state of this future,
 /// which moves with it, is then little more than the request, its copy and the
 /// transport's own future.
+// An `async fn` would move every argument into a second slot of its state (see below).
+#[allow(clippy::manual_async_fn)]
 pub(crate) fn run<A, R, T, O>(
     authenticator: &A,
     mut request: R,
