@@ -1,8 +1,14 @@
-//! `cargo xtask bench [--quick] [--report-only] [--only fleet]`: every crate's criterion
-//! benches, the client's instructions per request under callgrind, the server layers' (in
-//! `server_bench`), then the side-by-side comparisons
-//! against the seeds' Python implementations, then `docs/performance.md` and its chart.
-//! Every figure is printed as `figure <area> <name>: <value> <unit>`.
+//! `cargo xtask bench [--quick] [--report-only] [--only STAGE...] [--scheme SCHEME...]`:
+//! every crate's criterion benches, the client's instructions per request under callgrind,
+//! the server layers' (in `server_bench`), then the side-by-side comparisons against the
+//! seeds' Python implementations, then `docs/performance.md` and its chart. Every figure is
+//! printed as `figure <area> <name>: <value> <unit>`.
+//!
+//! `--only` runs the named stages alone (`criterion`, `callgrind`, `server-callgrind`,
+//! `compare-kalliope`, `compare-authnz`, `fleet`, `report`; repeat it or separate names
+//! with commas) and keeps the figures of the last run beside the new ones, so one stage can
+//! be measured again while working on it. `--scheme` limits the callgrind stage to the
+//! named schemes (`kalliope`, `wazo`, `sipgate`, `passthrough`).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
@@ -46,55 +52,140 @@ fn keep(area: &str, name: &str, value: f64, unit: &str) {
     }
 }
 
+/// What the command line asked for.
+struct Options {
+    quick: bool,
+    report_only: bool,
+    /// The stages to run; empty for all.
+    only: Vec<String>,
+    /// The schemes the callgrind stage counts; empty for its default.
+    schemes: Vec<String>,
+}
+
+/// Every stage `--only` may name, in the order a full run takes them.
+fn stage_names() -> Vec<String> {
+    let mut names = vec![
+        "criterion".to_owned(),
+        "callgrind".to_owned(),
+        "server-callgrind".to_owned(),
+    ];
+    names.extend(
+        protocols::BENCH_COMPARE
+            .iter()
+            .map(|(name, _)| format!("compare-{name}")),
+    );
+    names.extend(["fleet".to_owned(), "report".to_owned()]);
+    names
+}
+
+fn parse_options(args: &[String]) -> Result<Options> {
+    let mut options = Options {
+        quick: false,
+        report_only: false,
+        only: Vec::new(),
+        schemes: Vec::new(),
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut values = |flag: &str| -> Result<Vec<String>> {
+            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            Ok(value
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect())
+        };
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--report-only" => options.report_only = true,
+            "--only" => options.only.extend(values("--only")?),
+            "--scheme" => options.schemes.extend(values("--scheme")?),
+            other => return Err(format!("unknown bench argument {other:?}").into()),
+        }
+    }
+    let known = stage_names();
+    if let Some(unknown) = options.only.iter().find(|s| !known.contains(s)) {
+        return Err(format!("no bench stage {unknown:?}; stages: {}", known.join(", ")).into());
+    }
+    if let Some(unknown) = options
+        .schemes
+        .iter()
+        .find(|s| !CALLGRIND_SCHEMES.contains(&s.as_str()))
+    {
+        return Err(format!(
+            "no callgrind scheme {unknown:?}; schemes: {}",
+            CALLGRIND_SCHEMES.join(", ")
+        )
+        .into());
+    }
+    Ok(options)
+}
+
 pub(crate) fn run(args: &[String]) -> Result {
-    let quick = args.iter().any(|a| a == "--quick");
-    if args.iter().any(|a| a == "--report-only") {
+    let options = parse_options(args)?;
+    let quick = options.quick;
+    if options.report_only {
         // Rewrites the report from the figures the last run left under target/.
         return crate::report::write(quick);
     }
+    let wanted = |name: &str| options.only.is_empty() || options.only.iter().any(|s| s == name);
     std::fs::create_dir_all(target_dir())?;
-    if let Some(at) = args.iter().position(|a| a == "--only") {
-        // One stage, its figures added to those of the last run (`--report-only` then
-        // writes the report); `docs/performance.md` is left alone.
-        return match args.get(at + 1).map(String::as_str) {
-            Some("fleet") => stage("fleet", || crate::fleet::bench_alone(quick)),
-            _ => Err("`--only` takes a stage: fleet".into()),
-        };
+    if options.only.is_empty() {
+        let _ = std::fs::remove_file(figures_file());
     }
-    let _ = std::fs::remove_file(figures_file());
-    stage("criterion", || {
-        let mut cargo_args: Vec<&str> = vec![
-            "bench",
-            "--workspace",
-            "--exclude",
-            "xtask",
-            "--bench",
-            "*",
-            "--all-features",
-        ];
-        if quick {
-            cargo_args.extend([
-                "--",
-                "--quick",
-                "--warm-up-time",
-                "0.2",
-                "--measurement-time",
-                "0.5",
-            ]);
-        }
-        run_capturing_figures(
-            Command::new(cargo_bin())
-                .args(&cargo_args)
-                .current_dir(root()),
-        )
-    })?;
-    stage("callgrind", || callgrind(quick))?;
-    stage("server-callgrind", || crate::server_bench::callgrind(quick))?;
+    if wanted("criterion") {
+        stage("criterion", || {
+            let mut cargo_args: Vec<&str> = vec![
+                "bench",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--bench",
+                "*",
+                "--all-features",
+            ];
+            if quick {
+                cargo_args.extend([
+                    "--",
+                    "--quick",
+                    "--warm-up-time",
+                    "0.2",
+                    "--measurement-time",
+                    "0.5",
+                ]);
+            }
+            run_capturing_figures(
+                Command::new(cargo_bin())
+                    .args(&cargo_args)
+                    .current_dir(root()),
+            )
+        })?;
+    }
+    if wanted("callgrind") {
+        stage("callgrind", || callgrind(quick, &options.schemes))?;
+    }
+    if wanted("server-callgrind") {
+        stage("server-callgrind", || crate::server_bench::callgrind(quick))?;
+    }
     for (name, compare) in protocols::BENCH_COMPARE {
-        stage(&format!("compare-{name}"), || compare(quick))?;
+        let name = format!("compare-{name}");
+        if wanted(&name) {
+            stage(&name, || compare(quick))?;
+        }
     }
-    stage("fleet", || crate::fleet::bench(quick))?;
-    stage("report", || crate::report::write(quick))
+    if wanted("fleet") {
+        // Alone, the stage also runs the L2 criterion bench that a full run's criterion
+        // stage covers.
+        if options.only.is_empty() {
+            stage("fleet", || crate::fleet::bench(quick))?;
+        } else {
+            stage("fleet", || crate::fleet::bench_alone(quick))?;
+        }
+    }
+    if wanted("report") {
+        stage("report", || crate::report::write(quick))?;
+    }
+    Ok(())
 }
 
 /// The schemes, transports and variants the overhead bench's callgrind mode runs.
@@ -110,36 +201,43 @@ const CALLGRIND_VARIANTS: &[&str] = &["plain", "preset", "auth"];
 /// and on only inside that function (`--toggle-collect`), so neither start-up, warm-up nor
 /// the server is counted. One valgrind run per variant keeps the attribution trivial: the
 /// run's total is the variant's.
-fn callgrind(quick: bool) -> Result {
+fn callgrind(quick: bool, only: &[String]) -> Result {
     require_tool(
         "valgrind",
         "install valgrind (Debian: apt-get install valgrind; `.ci/run` installs it)",
     )?;
     let exe = overhead_bench_executable()?;
     let dir = target_dir().join("callgrind");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let requests: u32 = if quick { 20 } else { 200 };
     // A quick run only proves the harness still works: each valgrind start costs seconds,
     // so it counts one scheme (every transport and variant) instead of all four.
-    let schemes = if quick {
-        &CALLGRIND_SCHEMES[1..2]
+    let schemes: Vec<&str> = if !only.is_empty() {
+        only.iter().map(String::as_str).collect()
+    } else if quick {
+        CALLGRIND_SCHEMES[1..2].to_vec()
     } else {
-        CALLGRIND_SCHEMES
+        CALLGRIND_SCHEMES.to_vec()
     };
     for scheme in schemes {
         for transport in CALLGRIND_TRANSPORTS {
-            for variant in CALLGRIND_VARIANTS {
+            let mut per_request = [0.0; 3];
+            for (variant, slot) in CALLGRIND_VARIANTS.iter().zip(&mut per_request) {
                 let name = format!("{scheme}/{transport}/{variant}");
                 let total = callgrind_one(&exe, &dir, &name, requests)?;
                 #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
-                figure(
-                    "callgrind",
-                    &name,
-                    (total as f64 / f64::from(requests)).round(),
-                    "instructions/request",
-                );
+                let value = (total as f64 / f64::from(requests)).round();
+                figure("callgrind", &name, value, "instructions/request");
+                *slot = value;
             }
+            // The share the report judges, printed at once for whoever works on it.
+            let [plain, preset, auth] = per_request;
+            println!(
+                "callgrind {scheme}/{transport}: authenticator's own work {:+.2} %, total \
+                 added {:+.2} % of the unauthenticated request",
+                (auth - preset) / plain * 100.0,
+                (auth - plain) / plain * 100.0
+            );
         }
     }
     Ok(())
@@ -257,6 +355,26 @@ mod tests {
         );
         assert_eq!(parse_figure("figure authnz target: met"), None);
         assert_eq!(parse_figure("Benchmarking x"), None);
+    }
+
+    #[test]
+    fn options_name_stages_and_schemes() {
+        let args = |list: &[&str]| list.iter().map(|&a| a.to_owned()).collect::<Vec<_>>();
+        let o = super::parse_options(&args(&[
+            "--only",
+            "callgrind,report",
+            "--scheme",
+            "kalliope",
+            "--quick",
+        ]))
+        .unwrap();
+        assert!(o.quick && !o.report_only);
+        assert_eq!(o.only, ["callgrind", "report"]);
+        assert_eq!(o.schemes, ["kalliope"]);
+        assert!(super::parse_options(&args(&["--only", "nonsense"])).is_err());
+        assert!(super::parse_options(&args(&["--scheme", "nonsense"])).is_err());
+        assert!(super::parse_options(&args(&["--only"])).is_err());
+        assert!(super::parse_options(&args(&["--fast"])).is_err());
     }
 
     #[test]

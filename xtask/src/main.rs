@@ -1,11 +1,12 @@
 //! `cargo xtask <command>`: the project's tasks, in Rust so they run wherever cargo does.
 //!
 //! Commands: `test` (what CI runs), `demo` (every crate end to end against the mocks),
-//! `bench [--quick]`, `ci` (`test` plus docs, packaging and tidy checks), `e2e` (a real
-//! headless browser), `fleet` (the fleet stage of `test` alone), `interop [protocol...]`
-//! (only the interop stages), `man [dir]` (the `pbx-auth` man pages), `fuzz [--time SECS]`
-//! (every fuzz target, a smoke run by default), `package [--no-verify]` (the packaging
-//! stage of `ci`, or the cheaper one of `test`), `tidy`.
+//! `bench [--quick] [--only STAGE] [--scheme SCHEME]`, `ci` (`test` plus docs, packaging
+//! and tidy checks), `e2e` (a real headless browser), `fleet` (the fleet stage of `test`
+//! alone), `interop [protocol...]` (only the interop stages), `man [dir]` (the `pbx-auth`
+//! man pages), `fuzz [--time SECS]` (every fuzz target, a smoke run by default),
+//! `package [--no-verify]` (the packaging stage of `ci`, or the cheaper one of `test`),
+//! `tidy`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -31,7 +32,7 @@ use std::process::ExitCode;
 pub(crate) type DynError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Result<T = ()> = std::result::Result<T, DynError>;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick] [--only fleet]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|package [--no-verify]|tidy>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [--quick] [--only STAGE] [--scheme SCHEME]|ci|e2e|fleet|interop [protocol...]|man [dir]|fuzz [--time SECS] [TARGET...]|package [--no-verify]|tidy>";
 
 /// `cargo xtask man [dir]`: builds `pbx-auth` and writes its man pages (default
 /// `target/man`).

@@ -111,12 +111,23 @@ where
     A: Authenticator + ?Sized,
     R: ExchangeRequest,
 {
-    let mut head = request.take_head(authenticator.reads_uri())?;
-    let body = request.body_bytes();
-    let result = match authenticator.authorize_now(&mut head, body) {
+    match authorize_now(authenticator, request) {
         Some(done) => done,
-        None => authenticator.authorize(&mut head, body).await,
-    };
+        None => authorize_later(authenticator, request).await,
+    }
+}
+
+/// The boxed [`Authenticator::authorize`] alone, for when
+/// [`authorize_now`](Authenticator::authorize_now) could not answer.
+async fn authorize_later<A, R>(authenticator: &A, request: &mut R) -> Result<Receipt, Error>
+where
+    A: Authenticator + ?Sized,
+    R: ExchangeRequest,
+{
+    let mut head = request.take_head(authenticator.reads_uri())?;
+    let result = authenticator
+        .authorize(&mut head, request.body_bytes())
+        .await;
     request.put_head(head);
     result
 }
@@ -169,6 +180,15 @@ where
             authenticator.on_response(receipt, response.status(), response.headers(), None);
         return (response, action);
     }
+    judge_with_body(authenticator, receipt, response).await
+}
+
+/// [`judge`] once the authenticator asked for the body.
+async fn judge_with_body<A, S>(authenticator: &A, receipt: &Receipt, response: S) -> (S, AuthAction)
+where
+    A: Authenticator + ?Sized,
+    S: ExchangeResponse,
+{
     let (response, prefix) = response.read_prefix(REFUSAL_PREFIX_CAP).await;
     let prefix = prefix
         .as_deref()
@@ -185,19 +205,21 @@ where
 /// # Errors
 ///
 /// The authenticator's error (converted with `From`) or the transport's error.
-pub async fn exchange<A, R, T>(
+pub fn exchange<A, R, T>(
     authenticator: &A,
     request: R,
-    mut transport: T,
-) -> Result<T::Response, T::Error>
+    transport: T,
+) -> impl Future<Output = Result<T::Response, T::Error>>
 where
     A: Authenticator + ?Sized,
     R: ExchangeRequest,
     T: SendRequest<R>,
 {
-    exchange_reporting(authenticator, request, &mut transport)
-        .await
-        .map(|sent| sent.response)
+    // Not an `async fn` around `run`: each layer of future would be one more copy of the
+    // whole state per request.
+    run(authenticator, request, transport, |sent| {
+        sent.map(|s| s.response)
+    })
 }
 
 /// What one authorized exchange gave, for callers that need to know whether it retried
@@ -216,46 +238,112 @@ pub struct Sent<S> {
 /// # Errors
 ///
 /// As for [`exchange`].
-pub async fn exchange_reporting<A, R, T>(
+pub fn exchange_reporting<A, R, T>(
     authenticator: &A,
-    mut request: R,
+    request: R,
     transport: &mut T,
-) -> Result<Sent<T::Response>, T::Error>
+) -> impl Future<Output = Result<Sent<T::Response>, T::Error>>
 where
     A: Authenticator + ?Sized,
     R: ExchangeRequest,
     T: SendRequest<R>,
 {
-    let copy = request.try_copy();
-    let receipt = authorize(authenticator, &mut request).await?;
-    let response = transport.send(request).await?;
-    let (response, action) = judge(authenticator, &receipt, response).await;
-    match (action, copy) {
-        (AuthAction::RetryOnce, Some(again)) => {
+    run(authenticator, request, Lent(transport), |sent| sent)
+}
+
+/// A transport lent to the exchange by a caller who keeps it.
+struct Lent<'t, T>(&'t mut T);
+
+impl<R, T: SendRequest<R>> SendRequest<R> for Lent<'_, T> {
+    type Response = T::Response;
+    type Error = T::Error;
+
+    fn send(&mut self, request: R) -> impl Future<Output = Result<T::Response, T::Error>> + Send {
+        self.0.send(request)
+    }
+}
+
+/// The exchange itself; `finish` shapes its outcome (the adapters' error types differ).
+///
+/// Only the warm path is awaited in place: authorizing from a warm cache and judging an
+/// accepted response are synchronous, and the rare paths (authorizing that must wait,
+/// reading a refusal's body, the retry) run in boxed futures. The state of this future,
+/// which moves with it, is then little more than the request, its copy and the
+/// transport's own future.
+// An `async fn` would move every argument into a second slot of its state (see below).
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn run<A, R, T, O>(
+    authenticator: &A,
+    mut request: R,
+    mut transport: T,
+    finish: impl FnOnce(Result<Sent<T::Response>, T::Error>) -> O,
+) -> impl Future<Output = O>
+where
+    A: Authenticator + ?Sized,
+    R: ExchangeRequest,
+    T: SendRequest<R>,
+{
+    // An `async` block rather than an `async fn`: the block works on the values it
+    // captured, where an `async fn` would move each argument into a second slot first.
+    // `finish` is applied inside, not by a future around this one, for the same reason.
+    async move {
+        let sent = 'sent: {
+            let copy = request.try_copy();
+            let authorized = match authorize_now(authenticator, &mut request) {
+                Some(done) => done,
+                None => Box::pin(authorize_later(authenticator, &mut request)).await,
+            };
+            let receipt = match authorized {
+                Ok(receipt) => receipt,
+                Err(error) => break 'sent Err(error.into()),
+            };
+            let response = match transport.send(request).await {
+                Ok(response) => response,
+                Err(error) => break 'sent Err(error),
+            };
+            let (response, action) =
+                if authenticator.wants_body(response.status(), response.headers()) {
+                    Box::pin(judge_with_body(authenticator, &receipt, response)).await
+                } else {
+                    let action = authenticator.on_response(
+                        &receipt,
+                        response.status(),
+                        response.headers(),
+                        None,
+                    );
+                    (response, action)
+                };
+            if action != AuthAction::RetryOnce {
+                drop(copy);
+                break 'sent Ok(Sent {
+                    response,
+                    retried: false,
+                });
+            }
+            let Some(again) = copy else {
+                tracing::debug!(
+                    status = response.status().as_u16(),
+                    "stale credential refused; the body cannot be copied, so no retry"
+                );
+                break 'sent Ok(Sent {
+                    response,
+                    retried: false,
+                });
+            };
             tracing::debug!(
                 status = response.status().as_u16(),
                 "stale credential refused; retrying once with a fresh one"
             );
             // The refused response's connection goes back to the pool before the retry.
             drop(response);
-            Ok(Sent {
-                response: retry(authenticator, again, transport).await?,
+            // The copy moves into the boxed retry, so it takes no second slot in this
+            // future.
+            let retrying = Box::pin(retry(authenticator, again, &mut transport));
+            retrying.await.map(|response| Sent {
+                response,
                 retried: true,
             })
-        }
-        (AuthAction::RetryOnce, None) => {
-            tracing::debug!(
-                status = response.status().as_u16(),
-                "stale credential refused; the body cannot be copied, so no retry"
-            );
-            Ok(Sent {
-                response,
-                retried: false,
-            })
-        }
-        (AuthAction::Done, _) => Ok(Sent {
-            response,
-            retried: false,
-        }),
+        };
+        finish(sent)
     }
 }

@@ -7,6 +7,9 @@
 //! through it again and each attempt gets a fresh signature (Kalliope nonces must never
 //! repeat). Placed before a retry middleware, retries would resend a spent header.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
@@ -55,16 +58,32 @@ impl SendRequest<reqwest::Request> for Chain<'_, '_> {
     }
 }
 
-#[async_trait::async_trait]
+// Written out rather than with `#[async_trait]`, whose signature this is: the macro would
+// box a future around the exchange's, the exchange's own future boxed is one copy less.
 impl<A: Authenticator + 'static> Middleware for AuthMiddleware<A> {
-    async fn handle(
-        &self,
+    fn handle<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
         req: reqwest::Request,
-        extensions: &mut Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        exchange::exchange(&self.authenticator, req, Chain { next, extensions })
-            .await
-            .map_err(|e| e.0)
+        extensions: &'life1 mut Extensions,
+        next: Next<'life2>,
+    ) -> Pin<
+        Box<
+            dyn Future<Output = reqwest_middleware::Result<reqwest::Response>>
+                + Send
+                + 'async_trait,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(exchange::run(
+            &self.authenticator,
+            req,
+            Chain { next, extensions },
+            |sent| sent.map(|sent| sent.response).map_err(|e| e.0),
+        ))
     }
 }

@@ -39,16 +39,18 @@ pub async fn authorize_reqwest<A: Authenticator + ?Sized>(
 ///
 /// Returns the authenticator's error, or a [`ErrorKind::Transport`] /
 /// [`ErrorKind::Timeout`] error whose source is a [`TransportError`](crate::TransportError).
-pub async fn execute<A: Authenticator + ?Sized>(
+pub fn execute<A: Authenticator + ?Sized>(
     client: &reqwest::Client,
     authenticator: &A,
     request: reqwest::Request,
-) -> Result<reqwest::Response, Error> {
-    exchange::exchange(authenticator, request, |r| {
+) -> impl Future<Output = Result<reqwest::Response, Error>> {
+    // The exchange's own future, not one more layer around it: each layer is one more copy
+    // of the whole state per request. reqwest's future is made before the send future,
+    // which then holds that small future instead of the request.
+    exchange::exchange(authenticator, request, move |r| {
         let sent = client.execute(r);
         async { sent.await.map_err(transport_error) }
     })
-    .await
 }
 
 impl ExchangeRequest for reqwest::Request {

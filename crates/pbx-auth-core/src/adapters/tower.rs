@@ -152,14 +152,21 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let authenticator = Arc::clone(&self.authenticator);
         let copy = request.try_copy();
         // The common case: the credential is at hand, so the request goes to the service
-        // that was just polled ready, with no boxed future.
-        match exchange::authorize_now(&*authenticator, &mut request) {
+        // that was just polled ready, with no boxed future. The head is authorized where
+        // it lies, moved out of the request and back, rather than field by field through
+        // `ExchangeRequest::take_head`.
+        let (mut head, body) = request.into_parts();
+        let now = authenticator.authorize_now(&mut head, None);
+        let request = http::Request::from_parts(head, body);
+        match now {
             Some(Ok(receipt)) => {
-                let retry = copy.map(|copy| (copy, self.inner.clone()));
+                // Boxed: what a retry needs is rarely used, and a pointer is cheaper to
+                // move with the future than the request and the service themselves.
+                let retry = copy.map(|copy| Box::new((copy, self.inner.clone())));
                 let inner = self.inner.call(request);
                 return ResponseFuture::sent(inner, authenticator, receipt, retry);
             }
@@ -205,7 +212,7 @@ pin_project! {
             inner: S::Future,
             authenticator: Arc<A>,
             receipt: Receipt,
-            retry: Option<(http::Request<B>, S)>,
+            retry: Option<Box<(http::Request<B>, S)>>,
         },
         Boxed {
             future: Boxed<RB>,
@@ -224,7 +231,7 @@ where
         inner: S::Future,
         authenticator: Arc<A>,
         receipt: Receipt,
-        retry: Option<(http::Request<B>, S)>,
+        retry: Option<Box<(http::Request<B>, S)>>,
     ) -> Self {
         Self {
             state: State::Sent {
@@ -284,8 +291,12 @@ where
                 };
                 let action =
                     authenticator.on_response(receipt, response.status(), response.headers(), None);
-                match (action, retry.take()) {
-                    (AuthAction::RetryOnce, Some((again, service))) => {
+                if action != AuthAction::RetryOnce {
+                    return Poll::Ready(Ok(response));
+                }
+                match retry.take() {
+                    Some(again) => {
+                        let (again, service) = *again;
                         drop(response);
                         let authenticator = Arc::clone(authenticator);
                         let future: Boxed<RB> = Box::pin(async move {
@@ -297,7 +308,7 @@ where
                         });
                         future
                     }
-                    _ => return Poll::Ready(Ok(response)),
+                    None => return Poll::Ready(Ok(response)),
                 }
             }
             StateProj::Boxed { future } => return future.as_mut().poll(cx),

@@ -12,7 +12,7 @@ use pbx_mock::MockServer;
 use pbx_mock::kalliope::KalliopeMock;
 use pbx_mock::wazo::WazoMock;
 use sipgate_oauth::{Config, OAuthClient, TokenSet, TokenStore, bearer_auth_from_login};
-use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoTokenSource};
+use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoRefusals, WazoTokenSource};
 
 /// Servers the schemes need to warm up (the Kalliope salt endpoint), kept alive by the
 /// caller for the whole bench.
@@ -60,10 +60,12 @@ pub(crate) async fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
         .credentials("alice", Password::new("s3cre7"))
         .build()
         .expect("wazo client");
+    // The composition the wazo client's auto-token mode builds, refusal policy included.
     let wazo_auth = Cached::new(
         TokenCache::new(WazoTokenSource::new(wazo_client, NewToken::new())),
         HeaderToken::x_auth_token(),
-    );
+    )
+    .with_refusal_policy(WazoRefusals::default());
 
     // A stored, long-lived sipgate token: the cached path never reaches a token endpoint.
     let config = Config::new("bench-client").expect("config");
