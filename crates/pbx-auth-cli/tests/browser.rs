@@ -89,8 +89,7 @@ fn chromium_logs_the_cli_in_through_the_loopback_listener() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&store).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the token file is private");
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+    let stored = stored_tokens(&store);
     let access = stored["access_token"].as_str().unwrap().to_owned();
     let refresh = stored["refresh_token"].as_str().unwrap().to_owned();
     assert_no_secret(&out, &[&access, &refresh, POST_CLIENT.1]);
@@ -107,7 +106,7 @@ fn chromium_logs_the_cli_in_through_the_loopback_listener() {
 
     let out = run(sipgate(&home, &browser).arg("logout"));
     assert_code(&out, 0);
-    assert!(!store.exists(), "forgotten");
+    assert!(load_stored(&store).is_none(), "forgotten");
     let out = run(sipgate(&home, &browser).arg("token"));
     assert_code(&out, 2);
 }

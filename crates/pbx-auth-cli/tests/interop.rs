@@ -57,14 +57,13 @@ fn sipgate_against_the_real_oauth_server() {
     let out = run(sipgate(&home).args(["--json", "account"]));
     assert_code(&out, 0);
 
+    let revoked = load_stored(&store).expect("a stored token set");
     let out = run(sipgate(&home).arg("logout"));
     assert_code(&out, 0);
     assert!(load_stored(&store).is_none(), "forgotten");
     // The revoked grant no longer refreshes: log in again (refused, exit 1) — checked with
     // the old refresh token written back.
-    std::fs::write(&store, second.to_string()).unwrap();
-    // A token file others can read is refused (issue 13); the store writes 0600, so do we.
-    std::fs::set_permissions(&store, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    save_stored(&store, revoked);
     let out = run(sipgate(&home).args(["token", "--force-refresh"]));
     assert_code(&out, 1);
     assert!(stderr(&out).contains("log in again"), "{}", stderr(&out));

@@ -168,17 +168,32 @@ pub fn sipgate_login(mut cmd: Command) -> (Output, String) {
 /// The token set a run stored in the token file at `path`, if any, read through the
 /// library's store (the file holds it in the store's own format).
 pub fn load_stored(path: &Path) -> Option<sipgate_oauth::TokenSet> {
-    // On a thread of its own: some callers are async tests, inside a runtime already.
     let path = path.to_owned();
+    on_own_runtime(async move { sipgate_oauth::TokenStore::file(path).load().await.unwrap() })
+}
+
+/// Writes `tokens` into the token file at `path` through the library's store.
+pub fn save_stored(path: &Path, tokens: sipgate_oauth::TokenSet) {
+    let path = path.to_owned();
+    on_own_runtime(async move {
+        sipgate_oauth::TokenStore::file(path)
+            .save(&tokens)
+            .await
+            .unwrap();
+    });
+}
+
+/// Runs `work` to completion on a runtime of its own, on a thread of its own: some callers
+/// are async tests, inside a runtime already.
+fn on_own_runtime<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
-            .block_on(sipgate_oauth::TokenStore::file(path).load())
+            .block_on(work)
     })
     .join()
-    .unwrap()
     .unwrap()
 }
 
