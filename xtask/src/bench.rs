@@ -206,7 +206,7 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
         "valgrind",
         "install valgrind (Debian: apt-get install valgrind; `.ci/run` installs it)",
     )?;
-    let exe = overhead_bench_executable()?;
+    let exe = bench_executable("overhead")?;
     let dir = target_dir().join("callgrind");
     std::fs::create_dir_all(&dir)?;
     let requests: u32 = if quick { 20 } else { 200 };
@@ -224,7 +224,7 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
             let mut per_request = [0.0; 3];
             for (variant, slot) in CALLGRIND_VARIANTS.iter().zip(&mut per_request) {
                 let name = format!("{scheme}/{transport}/{variant}");
-                let total = callgrind_one(&exe, &dir, &name, requests)?;
+                let total = callgrind_count(&exe, &dir, "OVERHEAD_CALLGRIND", &name, requests)?;
                 #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
                 let value = (total as f64 / f64::from(requests)).round();
                 figure("callgrind", &name, value, "instructions/request");
@@ -243,8 +243,16 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
     Ok(())
 }
 
-/// Runs one variant under callgrind; returns the instructions it counted.
-fn callgrind_one(exe: &Path, dir: &Path, name: &str, requests: u32) -> Result<u64> {
+/// Runs one variant of a callgrind-mode bench under callgrind; returns the instructions
+/// it counted. The bench reads `<env>=<name>:<requests>`, counts only inside its
+/// `callgrind_round` function, and prints `callgrind-counted <name> ` when it ran.
+pub(crate) fn callgrind_count(
+    exe: &Path,
+    dir: &Path,
+    env: &str,
+    name: &str,
+    requests: u32,
+) -> Result<u64> {
     let out_file = dir.join(name.replace('/', "-"));
     let stdout = crate::stage::output(
         Command::new("valgrind")
@@ -253,11 +261,11 @@ fn callgrind_one(exe: &Path, dir: &Path, name: &str, requests: u32) -> Result<u6
             .arg("--toggle-collect=*callgrind_round*")
             .arg(format!("--callgrind-out-file={}", out_file.display()))
             .arg(exe)
-            .env("OVERHEAD_CALLGRIND", format!("{name}:{requests}"))
+            .env(env, format!("{name}:{requests}"))
             .current_dir(root()),
     )?;
     if !stdout.contains(&format!("callgrind-counted {name} ")) {
-        return Err(format!("the overhead bench did not run {name}").into());
+        return Err(format!("the bench {} did not run {name}", exe.display()).into());
     }
     let text = std::fs::read_to_string(&out_file)
         .map_err(|e| format!("callgrind wrote nothing for {name}: {e}"))?;
@@ -274,7 +282,7 @@ fn callgrind_one(exe: &Path, dir: &Path, name: &str, requests: u32) -> Result<u6
 }
 
 /// The `totals:` (or older `summary:`) line of one callgrind output.
-pub(crate) fn callgrind_total(text: &str) -> Option<u64> {
+fn callgrind_total(text: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| {
             l.strip_prefix("totals:")
@@ -284,8 +292,8 @@ pub(crate) fn callgrind_total(text: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Builds the overhead bench (bench profile) and returns its executable.
-fn overhead_bench_executable() -> Result<PathBuf> {
+/// Builds one bench of the workspace (bench profile) and returns its executable.
+pub(crate) fn bench_executable(name: &str) -> Result<PathBuf> {
     let out = crate::stage::output(
         Command::new(cargo_bin())
             // The criterion stage's selection and features, so nothing is built twice.
@@ -296,7 +304,7 @@ fn overhead_bench_executable() -> Result<PathBuf> {
                 "xtask",
                 "--all-features",
                 "--bench",
-                "overhead",
+                name,
                 "--no-run",
                 "--message-format=json",
             ])
@@ -304,9 +312,9 @@ fn overhead_bench_executable() -> Result<PathBuf> {
     )?;
     out.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "overhead")
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo built no `overhead` bench executable".into())
+        .ok_or_else(|| format!("cargo built no `{name}` bench executable").into())
 }
 
 /// Runs a command, echoing its stdout and keeping every `figure` line it prints.

@@ -3,13 +3,10 @@
 //! callgrind once per variant, and this module's rows put the counts beside the
 //! wall-clock figures the same bench printed in the criterion stage.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use crate::Result;
-use crate::bench::{callgrind_total, figure};
+use crate::bench::{bench_executable, callgrind_count, figure};
 use crate::report::{Goal, Row, Src};
-use crate::stage::{cargo_bin, require_tool, root, target_dir};
+use crate::stage::{require_tool, target_dir};
 
 /// The bench's variants, as (scheme, without the layer, with it).
 const PAIRS: [(&str, &str, &str); 2] = [
@@ -50,7 +47,7 @@ pub(crate) fn callgrind(quick: bool) -> Result {
         // wazo also runs the app with a pass-through route layer: axum's share.
         let noop = (scheme == "wazo").then_some(NOOP);
         for variant in [bare, layer].into_iter().chain(noop) {
-            let total = count(&exe, &dir, variant, requests)?;
+            let total = callgrind_count(&exe, &dir, "SERVER_CALLGRIND", variant, requests)?;
             #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
             figure(
                 AREA,
@@ -61,61 +58,6 @@ pub(crate) fn callgrind(quick: bool) -> Result {
         }
     }
     Ok(())
-}
-
-/// Runs one variant under callgrind; returns the instructions it counted.
-fn count(exe: &Path, dir: &Path, variant: &str, requests: u32) -> Result<u64> {
-    let out_file = dir.join(variant.replace('/', "-"));
-    let stdout = crate::stage::output(
-        Command::new("valgrind")
-            .arg("--tool=callgrind")
-            .arg("--collect-atstart=no")
-            .arg("--toggle-collect=*callgrind_round*")
-            .arg(format!("--callgrind-out-file={}", out_file.display()))
-            .arg(exe)
-            .env("SERVER_CALLGRIND", format!("{variant}:{requests}"))
-            .current_dir(root()),
-    )?;
-    if !stdout.contains(&format!("callgrind-counted {variant} ")) {
-        return Err(format!("the server bench did not run {variant}").into());
-    }
-    let text = std::fs::read_to_string(&out_file)
-        .map_err(|e| format!("callgrind wrote nothing for {variant}: {e}"))?;
-    let total = callgrind_total(&text)
-        .ok_or_else(|| format!("no `totals:` line in {}", out_file.display()))?;
-    if total == 0 {
-        return Err(format!(
-            "callgrind counted nothing for {variant}: is `callgrind_round` still the bench's \
-             counted function?"
-        )
-        .into());
-    }
-    Ok(total)
-}
-
-/// Builds one bench of the workspace (bench profile) and returns its executable.
-fn bench_executable(name: &str) -> Result<PathBuf> {
-    let out = crate::stage::output(
-        Command::new(cargo_bin())
-            // The criterion stage's selection and features, so nothing is built twice.
-            .args([
-                "bench",
-                "--workspace",
-                "--exclude",
-                "xtask",
-                "--all-features",
-                "--bench",
-                name,
-                "--no-run",
-                "--message-format=json",
-            ])
-            .current_dir(root()),
-    )?;
-    out.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| format!("cargo built no `{name}` bench executable").into())
 }
 
 /// The report's area for these rows.
