@@ -157,7 +157,7 @@ impl RequestSigner<SigningKey> for XAuthSigner {
         _body: Option<&[u8]>,
         ctx: &SignContext<'_>,
     ) -> Result<(), pbx_auth_core::Error> {
-        let value = Self::fresh_value(credential, ctx.nonce, ctx.now)?;
+        let value = Self::fresh_value(credential, ctx.nonce(), ctx.now())?;
         parts.headers.insert(HEADER_NAME, value);
         Ok(())
     }

@@ -7,24 +7,56 @@ use http::HeaderName;
 use http::HeaderValue;
 use http::request::Parts;
 
+use crate::clock::Clock;
 use crate::error::{Error, ErrorKind};
 use crate::nonce::NonceSource;
 use crate::secret::AccessToken;
 
 /// What a signer may use besides the credential: the (skew-corrected) time and nonces.
+///
+/// The time is read only when a signer asks for it ([`now`](Self::now)): token headers never
+/// do, and reading the clock is a system call's worth of work on every request.
 #[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
 pub struct SignContext<'a> {
-    /// The current time as the server sees it.
-    pub now: SystemTime,
-    /// Where fresh nonces come from.
-    pub nonce: &'a dyn NonceSource,
+    time: Time<'a>,
+    nonce: &'a dyn NonceSource,
+}
+
+/// Where [`SignContext::now`] comes from.
+#[derive(Debug, Clone, Copy)]
+enum Time<'a> {
+    At(SystemTime),
+    Clock(&'a dyn Clock),
 }
 
 impl<'a> SignContext<'a> {
-    /// A context at `now` drawing nonces from `nonce`.
+    /// A context at the fixed time `now` drawing nonces from `nonce` (tests, vectors).
     pub fn new(now: SystemTime, nonce: &'a dyn NonceSource) -> Self {
-        Self { now, nonce }
+        Self {
+            time: Time::At(now),
+            nonce,
+        }
+    }
+
+    /// A context that reads `clock` when a signer asks for the time.
+    pub fn with_clock(clock: &'a dyn Clock, nonce: &'a dyn NonceSource) -> Self {
+        Self {
+            time: Time::Clock(clock),
+            nonce,
+        }
+    }
+
+    /// The current time as the server sees it.
+    pub fn now(&self) -> SystemTime {
+        match self.time {
+            Time::At(now) => now,
+            Time::Clock(clock) => clock.now(),
+        }
+    }
+
+    /// Where fresh nonces come from.
+    pub fn nonce(&self) -> &'a dyn NonceSource {
+        self.nonce
     }
 }
 

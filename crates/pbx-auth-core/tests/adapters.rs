@@ -60,7 +60,7 @@ impl RequestSigner<AccessToken> for NonceSigner {
         ctx: &SignContext<'_>,
     ) -> Result<(), Error> {
         let mut value =
-            HeaderValue::try_from(format!("{}.{}", token.expose_secret(), ctx.nonce.hex(8)))
+            HeaderValue::try_from(format!("{}.{}", token.expose_secret(), ctx.nonce().hex(8)))
                 .expect("ascii");
         value.set_sensitive(true);
         parts.headers.insert(self.0.clone(), value);

@@ -17,7 +17,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::mem;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -65,13 +65,16 @@ impl<A: fmt::Debug> fmt::Debug for AuthLayer<A> {
     }
 }
 
-impl<S, A> Layer<S> for AuthLayer<A> {
+impl<S: Clone, A> Layer<S> for AuthLayer<A> {
     type Service = AuthService<S, A>;
 
     fn layer(&self, inner: S) -> Self::Service {
         AuthService {
+            shared: Arc::new(Shared {
+                authenticator: Arc::clone(&self.authenticator),
+                spare: Mutex::new(inner.clone()),
+            }),
             inner,
-            authenticator: Arc::clone(&self.authenticator),
         }
     }
 }
@@ -79,14 +82,35 @@ impl<S, A> Layer<S> for AuthLayer<A> {
 /// Authorizes each request, then calls the inner service.
 pub struct AuthService<S, A> {
     inner: S,
+    shared: Arc<Shared<S, A>>,
+}
+
+/// What every response future of one service (and of its clones) shares: one reference
+/// count per request instead of one per field.
+struct Shared<S, A> {
     authenticator: Arc<A>,
+    /// A clone of the inner service, taken when the layer was applied, from which a retry
+    /// clones the service it calls. Cloning the inner service for every request, in case it
+    /// is retried, cost more than the rest of the layer. Behind a mutex so the inner service
+    /// need not be `Sync`; only a retry locks it.
+    spare: Mutex<S>,
+}
+
+impl<S: Clone, A> Shared<S, A> {
+    /// A service for a retry.
+    fn service(&self) -> S {
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl<S: Clone, A> Clone for AuthService<S, A> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            authenticator: Arc::clone(&self.authenticator),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
@@ -95,7 +119,7 @@ impl<S: fmt::Debug, A: fmt::Debug> fmt::Debug for AuthService<S, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthService")
             .field("inner", &self.inner)
-            .field("authenticator", &self.authenticator)
+            .field("authenticator", &self.shared.authenticator)
             .finish()
     }
 }
@@ -153,22 +177,22 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let authenticator = Arc::clone(&self.authenticator);
         let copy = request.try_copy();
         // The common case: the credential is at hand, so the request goes to the service
         // that was just polled ready, with no boxed future. The head is authorized where
         // it lies, moved out of the request and back, rather than field by field through
         // `ExchangeRequest::take_head`.
         let (mut head, body) = request.into_parts();
-        let now = authenticator.authorize_now(&mut head, None);
+        let now = self.shared.authenticator.authorize_now(&mut head, None);
         let request = http::Request::from_parts(head, body);
         match now {
             Some(Ok(receipt)) => {
-                // Boxed: what a retry needs is rarely used, and a pointer is cheaper to
-                // move with the future than the request and the service themselves.
-                let retry = copy.map(|copy| Box::new((copy, self.inner.clone())));
+                // Boxed: the copy is rarely used, and a pointer is cheaper to move with the
+                // future than the request itself.
+                let retry = copy.map(Box::new);
                 let inner = self.inner.call(request);
-                return ResponseFuture::sent(inner, authenticator, receipt, retry);
+                let shared = Arc::clone(&self.shared);
+                return ResponseFuture::sent(inner, shared, receipt, retry);
             }
             Some(Err(error)) => return ResponseFuture::failed(error.into()),
             None => {}
@@ -177,6 +201,7 @@ where
         // be called; a fresh clone stays behind for the next poll_ready.
         let fresh = self.inner.clone();
         let ready = mem::replace(&mut self.inner, fresh);
+        let authenticator = Arc::clone(&self.shared.authenticator);
         ResponseFuture::waiting(Box::pin(async move {
             let transport = Inner {
                 service: ready,
@@ -210,9 +235,9 @@ pin_project! {
         Sent {
             #[pin]
             inner: S::Future,
-            authenticator: Arc<A>,
+            shared: Arc<Shared<S, A>>,
             receipt: Receipt,
-            retry: Option<Box<(http::Request<B>, S)>>,
+            retry: Option<Box<http::Request<B>>>,
         },
         Boxed {
             future: Boxed<RB>,
@@ -229,14 +254,14 @@ where
 {
     fn sent(
         inner: S::Future,
-        authenticator: Arc<A>,
+        shared: Arc<Shared<S, A>>,
         receipt: Receipt,
-        retry: Option<Box<(http::Request<B>, S)>>,
+        retry: Option<Box<http::Request<B>>>,
     ) -> Self {
         Self {
             state: State::Sent {
                 inner,
-                authenticator,
+                shared,
                 receipt,
                 retry,
             },
@@ -267,7 +292,7 @@ where
 
 impl<S, A, B, RB> Future for ResponseFuture<S, A, B, RB>
 where
-    S: Service<http::Request<B>, Response = http::Response<RB>> + Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<RB>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     A: Authenticator + 'static,
@@ -280,7 +305,7 @@ where
         let next = match self.as_mut().project().state.project() {
             StateProj::Sent {
                 inner,
-                authenticator,
+                shared,
                 receipt,
                 retry,
             } => {
@@ -289,16 +314,21 @@ where
                     Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
                     Poll::Pending => return Poll::Pending,
                 };
-                let action =
-                    authenticator.on_response(receipt, response.status(), response.headers(), None);
+                let action = shared.authenticator.on_response(
+                    receipt,
+                    response.status(),
+                    response.headers(),
+                    None,
+                );
                 if action != AuthAction::RetryOnce {
                     return Poll::Ready(Ok(response));
                 }
                 match retry.take() {
                     Some(again) => {
-                        let (again, service) = *again;
+                        let again = *again;
+                        let service = shared.service();
                         drop(response);
-                        let authenticator = Arc::clone(authenticator);
+                        let authenticator = Arc::clone(&shared.authenticator);
                         let future: Boxed<RB> = Box::pin(async move {
                             let mut transport = Inner {
                                 service,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, StatusCode};
+use pbx_auth_core::store::StoredToken;
 use pbx_auth_core::{AccessToken, Password, RefreshToken};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -187,6 +188,26 @@ pub struct Token {
     /// Fields this crate does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A token in a shared store (`pbx_auth_core::store`), so processes of a fleet share one
+/// wazo token: its JSON form, the secret included, which stores that leave the process
+/// seal.
+impl StoredToken for Token {
+    fn to_stored(&self) -> Vec<u8> {
+        // Serializing plain data into memory cannot fail; an empty record would be refused
+        // by `from_stored` rather than trusted.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    fn from_stored(bytes: &[u8]) -> Result<Self, pbx_auth_core::Error> {
+        serde_json::from_slice(bytes).map_err(|_| {
+            pbx_auth_core::Error::new(
+                pbx_auth_core::ErrorKind::Protocol,
+                "the shared store holds a record that is not a wazo token",
+            )
+        })
+    }
 }
 
 impl AsRef<AccessToken> for Token {
@@ -541,5 +562,33 @@ impl TokenApi<'_> {
         let path = format!("users/{}/tokens/{}", seg(user_uuid), seg(client_id));
         let call = Call::delete("refresh token deletion", path).tenant(tenant);
         self.client.run(call).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pbx_auth_core::store::StoredToken;
+
+    use super::Token;
+
+    #[test]
+    fn a_token_survives_the_shared_store() {
+        let token: Token = serde_json::from_str(
+            r#"{"token":"s3cret-token","auth_id":"alice","acl":["confd.#"],
+                "metadata":{"tenant_uuid":"t1"},"expires_at":"2026-11-30T18:00:00"}"#,
+        )
+        .unwrap();
+        let back = Token::from_stored(&token.to_stored()).unwrap();
+        assert_eq!(back.token.expose_secret(), "s3cret-token");
+        assert_eq!(back.auth_id, "alice");
+        assert_eq!(back.acl, ["confd.#"]);
+        assert_eq!(back.metadata["tenant_uuid"], "t1");
+    }
+
+    #[test]
+    fn a_foreign_record_is_refused_without_quoting_it() {
+        let error = Token::from_stored(b"{\"secret-ish\": 1}").unwrap_err();
+        assert!(!error.to_string().contains("secret-ish"), "{error}");
+        assert!(Token::from_stored(b"").is_err());
     }
 }

@@ -479,6 +479,72 @@ fn main() {
         bench_scheme(&mut c, &rt, &server_url, scheme, auth, &parts.headers);
     }
     if !callgrind {
+        fleet_l2(&rt, &server_url, &_peers);
         c.final_summary();
+    }
+}
+
+/// The L2 on a warm L1, per request: the wazo composition over the bare source against the
+/// same over `SharedSource`, both authenticated through reqwest, timed in interleaved
+/// rounds like the pairs above. Printed as `figure fleet l2-request/c<n>/...`.
+fn fleet_l2(rt: &tokio::runtime::Runtime, server_url: &str, peers: &schemes::Peers) {
+    let (alone, fleet) = schemes::fleet_pair(peers);
+    let url: Arc<str> = format!("{server_url}/bench").into();
+    let client = reqwest::Client::new();
+    let ctx = |auth: &SharedAuthenticator| {
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        rt.block_on(auth.authorize(&mut parts, None))
+            .expect("warm the cache");
+        Arc::new(ReqwestCtx {
+            client: client.clone(),
+            url: Arc::clone(&url),
+            auth: auth.clone(),
+        })
+    };
+    let (alone, fleet) = (ctx(&alone), ctx(&fleet));
+    let one = |ctx: &Arc<ReqwestCtx>| {
+        let ctx = Arc::clone(ctx);
+        async move {
+            let req = ctx.client.get(&*ctx.url).build().expect("request");
+            let res = execute(&ctx.client, &ctx.auth, req).await.expect("send");
+            black_box(res.bytes().await.expect("body"));
+        }
+    };
+    let (rounds, batch) = match mode() {
+        Mode::Test => (1, 1),
+        Mode::Quick => (11, 20),
+        Mode::Full => (151, 50),
+        Mode::Callgrind(_) => return,
+    };
+    for n in CONCURRENCY {
+        let batch = (batch / u32::try_from(n).unwrap_or(1).min(8)).max(1);
+        // Warm-up: connections opened, caches and allocator settled, for both.
+        time_batch(rt, n, batch, &|| one(&alone));
+        time_batch(rt, n, batch, &|| one(&fleet));
+        let (mut without, mut with, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            // Alternate which goes first, and compare neighbours, as `measure` does.
+            let mut times = [0.0; 2];
+            for k in 0..2 {
+                let which = (round + k) % 2;
+                times[which] = if which == 0 {
+                    time_batch(rt, n, batch, &|| one(&alone))
+                } else {
+                    time_batch(rt, n, batch, &|| one(&fleet))
+                };
+            }
+            without.push(times[0]);
+            with.push(times[1]);
+            ratios.push(times[1] / times[0]);
+        }
+        println!(
+            "figure fleet l2-request/c{n}/without: {:.0} ns",
+            median(without)
+        );
+        println!("figure fleet l2-request/c{n}/with: {:.0} ns", median(with));
+        println!(
+            "figure fleet l2-request/c{n}/ratio: {:.4} x",
+            median(ratios)
+        );
     }
 }

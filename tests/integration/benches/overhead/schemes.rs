@@ -1,9 +1,11 @@
 //! The authenticators measured by the overhead bench, each the one its crate hands users.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use http::request::Parts;
 use kalliope_auth::Credentials;
+use pbx_auth_core::store::{InMemoryStore, SharedOptions, SharedSource};
 use pbx_auth_core::{
     AccessToken, Authenticator, BoxFuture, Cached, Error, HeaderToken, Receipt,
     SharedAuthenticator, TokenCache,
@@ -18,7 +20,38 @@ use wazo_auth_client::{ClientBuilder, NewToken, Password, WazoRefusals, WazoToke
 /// caller for the whole bench.
 pub(crate) struct Peers {
     _kalliope: MockServer,
-    _wazo: MockServer,
+    wazo: MockServer,
+}
+
+/// The wazo composition twice, for the L2 figure: over the bare token source (the L1
+/// alone) and over [`SharedSource`] with the in-memory store (L1 in front of an L2). With a
+/// warm L1 the L2 is never reached, so the two should cost the same per request.
+pub(crate) fn fleet_pair(peers: &Peers) -> (SharedAuthenticator, SharedAuthenticator) {
+    let client = || {
+        ClientBuilder::from_url(peers.wazo.url())
+            .expect("mock url")
+            .prefix("")
+            .credentials("alice", Password::new("s3cre7"))
+            .build()
+            .expect("wazo client")
+    };
+    let alone = Cached::new(
+        TokenCache::new(WazoTokenSource::new(client(), NewToken::new())),
+        HeaderToken::x_auth_token(),
+    )
+    .with_refusal_policy(WazoRefusals::default());
+    let shared = SharedSource::new(
+        WazoTokenSource::new(client(), NewToken::new()),
+        Arc::new(InMemoryStore::new()),
+        "bench:wazo:alice",
+        SharedOptions::default(),
+    );
+    let fleet = Cached::new(TokenCache::new(shared), HeaderToken::x_auth_token())
+        .with_refusal_policy(WazoRefusals::default());
+    (
+        SharedAuthenticator::new(alone),
+        SharedAuthenticator::new(fleet),
+    )
 }
 
 /// Authorizes by doing nothing: through an adapter it measures the adapter alone.
@@ -83,7 +116,7 @@ pub(crate) async fn all() -> (Peers, Vec<(&'static str, SharedAuthenticator)>) {
     (
         Peers {
             _kalliope: kalliope,
-            _wazo: wazo,
+            wazo,
         },
         vec![
             ("kalliope", SharedAuthenticator::new(kalliope_auth)),

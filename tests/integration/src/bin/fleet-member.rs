@@ -24,8 +24,7 @@ use kalliope_auth::{FleetRejectReason, FleetVerifier};
 use pbx_auth_core::adapters::reqwest::execute;
 use pbx_auth_core::store::{SharedOptions, SharedSource, SharedStore};
 use pbx_auth_core::{
-    AccessToken, Cached, Error, ErrorKind, HeaderToken, Issued, RefreshPolicy, TokenCache,
-    TokenSource,
+    Cached, Error, ErrorKind, HeaderToken, Issued, RefreshPolicy, TokenCache, TokenSource,
 };
 use pbx_auth_redis::{RedisStore, SealingKey};
 use sipgate_oauth::{Config, OAuthClient, RefreshingSource, TokenSet, TokenStore};
@@ -146,23 +145,6 @@ async fn sipgate(requests: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A wazo token as a plain access token, so the fleet stores only what requests need.
-#[derive(Debug)]
-struct WazoAccess(WazoTokenSource);
-
-impl TokenSource for WazoAccess {
-    type Token = AccessToken;
-
-    async fn fetch(&self, _: Option<&AccessToken>) -> Result<Issued<AccessToken>, Error> {
-        let issued = self.0.fetch(None).await?;
-        Ok(Issued::received(
-            issued.token.token,
-            issued.lifetime,
-            issued.received_at,
-        ))
-    }
-}
-
 async fn wazo(url: &str) -> Result<(), Failure> {
     let client = ClientBuilder::from_url(url)?
         .prefix("")
@@ -170,7 +152,7 @@ async fn wazo(url: &str) -> Result<(), Failure> {
         .build()?;
     let store: Arc<dyn SharedStore> = store().await?;
     let source = SharedSource::new(
-        WazoAccess(WazoTokenSource::new(client, NewToken::new())),
+        WazoTokenSource::new(client, NewToken::new()),
         store,
         env("FLEET_KEY")?,
         options(),
