@@ -8,7 +8,8 @@
 //! `compare-kalliope`, `compare-authnz`, `fleet`, `report`; repeat it or separate names
 //! with commas) and keeps the figures of the last run beside the new ones, so one stage can
 //! be measured again while working on it. `--scheme` limits the callgrind stage to the
-//! named schemes (`kalliope`, `wazo`, `sipgate`, `passthrough`).
+//! named schemes (`kalliope`, `wazo`, `sipgate`, `passthrough`, and `fleet`: the wazo
+//! composition with and without the shared store's L2).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
@@ -110,10 +111,10 @@ fn parse_options(args: &[String]) -> Result<Options> {
     if let Some(unknown) = options
         .schemes
         .iter()
-        .find(|s| !CALLGRIND_SCHEMES.contains(&s.as_str()))
+        .find(|s| !CALLGRIND_SCHEMES.contains(&s.as_str()) && s.as_str() != FLEET_PAIR)
     {
         return Err(format!(
-            "no callgrind scheme {unknown:?}; schemes: {}",
+            "no callgrind scheme {unknown:?}; schemes: {}, {FLEET_PAIR}",
             CALLGRIND_SCHEMES.join(", ")
         )
         .into());
@@ -192,6 +193,9 @@ pub(crate) fn run(args: &[String]) -> Result {
 const CALLGRIND_SCHEMES: &[&str] = &["kalliope", "wazo", "sipgate", "passthrough"];
 const CALLGRIND_TRANSPORTS: &[&str] = &["reqwest", "middleware", "tower"];
 const CALLGRIND_VARIANTS: &[&str] = &["plain", "preset", "auth"];
+/// The `--scheme` name of the L2 pair (wazo with and without `SharedSource`), counted
+/// beside the schemes rather than per transport and variant.
+const FLEET_PAIR: &str = "fleet";
 
 /// The client's instructions per request, counted by callgrind: for each scheme, transport
 /// and variant, the overhead bench in its callgrind mode
@@ -213,7 +217,10 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
     // A quick run only proves the harness still works: each valgrind start costs seconds,
     // so it counts one scheme (every transport and variant) instead of all four.
     let schemes: Vec<&str> = if !only.is_empty() {
-        only.iter().map(String::as_str).collect()
+        only.iter()
+            .map(String::as_str)
+            .filter(|s| *s != FLEET_PAIR)
+            .collect()
     } else if quick {
         CALLGRIND_SCHEMES[1..2].to_vec()
     } else {
@@ -238,6 +245,18 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
                 (auth - preset) / plain * 100.0,
                 (auth - plain) / plain * 100.0
             );
+        }
+    }
+    // The L2 on a warm L1 (the fleet issue's figure): the wazo composition with and without
+    // `SharedSource`, one authenticated request through reqwest each. Only in a run of
+    // every scheme, or when `--scheme fleet` names it.
+    if only.is_empty() || only.iter().any(|s| s == FLEET_PAIR) {
+        for variant in ["alone", "shared"] {
+            let name = format!("fleet/reqwest/{variant}");
+            let total = callgrind_count(&exe, &dir, "OVERHEAD_CALLGRIND", &name, requests)?;
+            #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
+            let value = (total as f64 / f64::from(requests)).round();
+            figure("callgrind", &name, value, "instructions/request");
         }
     }
     Ok(())
@@ -381,6 +400,7 @@ mod tests {
         assert_eq!(o.schemes, ["kalliope"]);
         assert!(super::parse_options(&args(&["--only", "nonsense"])).is_err());
         assert!(super::parse_options(&args(&["--scheme", "nonsense"])).is_err());
+        assert!(super::parse_options(&args(&["--scheme", "fleet"])).is_ok());
         assert!(super::parse_options(&args(&["--only"])).is_err());
         assert!(super::parse_options(&args(&["--fast"])).is_err());
     }

@@ -127,6 +127,9 @@ fn area_intro(area: &str) -> Option<&'static str> {
     if area == crate::server_bench::REPORT_AREA {
         return Some(crate::server_bench::REPORT_INTRO);
     }
+    if area == crate::fleet::REPORT_AREA {
+        return Some(crate::fleet::REPORT_INTRO);
+    }
     (area == OVERHEAD).then_some(
         "Client and mock server share the machine's cores, so at concurrency 64 the figures \
          are CPU time per request, the server's included. Three rows per cell split the \
