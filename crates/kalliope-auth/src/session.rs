@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use pbx_auth_core::adapters::tls::TlsOptions;
 use pbx_auth_core::exchange;
 use pbx_auth_core::nonce::SharedNonceSource;
 use pbx_auth_core::{Password, SharedClock, SkewAdjustedClock};
@@ -70,8 +71,7 @@ pub struct SessionBuilder {
     clock: Option<SharedClock>,
     nonce: Option<SharedNonceSource>,
     retry_on_403: bool,
-    roots: Vec<reqwest::Certificate>,
-    danger_accept_invalid_certs: bool,
+    tls: TlsOptions,
     error: Option<&'static str>,
 }
 
@@ -83,11 +83,7 @@ impl fmt::Debug for SessionBuilder {
             .field("credentials", &self.credentials)
             .field("salt_scope", &self.salt_scope)
             .field("timeout", &self.timeout)
-            .field("extra_roots", &self.roots.len())
-            .field(
-                "danger_accept_invalid_certs",
-                &self.danger_accept_invalid_certs,
-            )
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -180,16 +176,15 @@ impl SessionBuilder {
     /// a certificate from a private CA). A bundle without a valid certificate makes
     /// [`build`](Self::build) fail with [`Error::Config`].
     pub fn ca_bundle_pem(mut self, pem: &[u8]) -> Self {
-        match reqwest::Certificate::from_pem_bundle(pem) {
-            Ok(certs) if !certs.is_empty() => self.roots.extend(certs),
-            _ => self.error = Some("the CA bundle holds no valid PEM certificate"),
+        if self.tls.add_ca_bundle_pem(pem).is_err() {
+            self.error = Some("the CA bundle holds no valid PEM certificate");
         }
         self
     }
 
     /// Trusts one more root certificate, in addition to the system roots.
     pub fn add_root_certificate(mut self, cert: reqwest::Certificate) -> Self {
-        self.roots.push(cert);
+        self.tls.add_root_certificate(cert);
         self
     }
 
@@ -197,7 +192,7 @@ impl SessionBuilder {
     /// path can then read the salt and replay or forge requests; use only against a
     /// throwaway lab PBX.
     pub fn danger_accept_invalid_certs(mut self) -> Self {
-        self.danger_accept_invalid_certs = true;
+        self.tls.danger_accept_invalid_certs();
         self
     }
 
@@ -212,18 +207,16 @@ impl SessionBuilder {
             return Err(Error::Config(error));
         }
         crate::credentials::check_field(&self.domain, "domain")?;
-        let mut client = reqwest::Client::builder()
+        let client = reqwest::Client::builder()
             // Redirects are followed by the session itself, so that every hop gets a fresh
             // header and other origins get none.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
-            .user_agent(concat!("kalliope-auth/", env!("CARGO_PKG_VERSION")))
-            .danger_accept_invalid_certs(self.danger_accept_invalid_certs);
-        for cert in self.roots {
-            client = client.add_root_certificate(cert);
-        }
-        let client = client
+            .user_agent(concat!("kalliope-auth/", env!("CARGO_PKG_VERSION")));
+        let client = self
+            .tls
+            .apply(client)
             .build()
             .map_err(|_| Error::Config("the HTTP client could not be built"))?;
         let mut headers = self.headers;
@@ -314,8 +307,7 @@ impl Session {
             clock: None,
             nonce: None,
             retry_on_403: true,
-            roots: Vec::new(),
-            danger_accept_invalid_certs: false,
+            tls: TlsOptions::new(),
             error: None,
         })
     }

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory as _, Parser as _};
+use pbx_auth_core::adapters::tls::TlsOptions;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::Profile;
@@ -81,20 +82,24 @@ impl Ctx {
 
     /// A reqwest client honouring `--timeout`, `--cacert` and `--danger-insecure`.
     pub(crate) fn http_client(&self, default_timeout: Duration) -> Result<reqwest::Client> {
-        let mut builder = reqwest::Client::builder().timeout(self.timeout(default_timeout));
-        if let Some(pem) = &self.cacert {
-            for cert in reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|_| CliError::usage("the --cacert file holds no PEM certificate"))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if self.danger_insecure {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        builder
+        let builder = reqwest::Client::builder().timeout(self.timeout(default_timeout));
+        self.tls()?
+            .apply(builder)
             .build()
             .map_err(|_| CliError::usage("the HTTP client cannot be set up"))
+    }
+
+    /// The trust `--cacert` and `--danger-insecure` ask for.
+    pub(crate) fn tls(&self) -> Result<TlsOptions> {
+        let mut tls = TlsOptions::new();
+        if let Some(pem) = &self.cacert {
+            tls.add_ca_bundle_pem(pem)
+                .map_err(|_| CliError::usage("the --cacert file holds no PEM certificate"))?;
+        }
+        if self.danger_insecure {
+            tls.danger_accept_invalid_certs();
+        }
+        Ok(tls)
     }
 
     /// The CA bundle given with `--cacert`.

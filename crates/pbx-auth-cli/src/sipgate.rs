@@ -219,21 +219,13 @@ impl SipgateArgs {
     fn client(&self, ctx: &Ctx) -> Result<OAuthClient> {
         // As the library's own token client: no redirects, no idle connections (a
         // rotated refresh token must never be spent on a connection that is closing).
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(0)
             .timeout(ctx.timeout(DEFAULT_TIMEOUT));
-        if let Some(pem) = ctx.cacert() {
-            for cert in reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|_| CliError::usage("the --cacert file holds no PEM certificate"))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if ctx.danger_insecure() {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        let http = builder
+        let http = ctx
+            .tls()?
+            .apply(builder)
             .build()
             .map_err(|_| CliError::usage("the HTTP client cannot be set up"))?;
         OAuthClient::with_http(self.config(ctx)?, TokenHttpClient::from_reqwest(http))

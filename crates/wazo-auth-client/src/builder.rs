@@ -3,6 +3,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use pbx_auth_core::adapters::tls::TlsOptions;
 use pbx_auth_core::{AccessToken, Cached, HeaderToken, Password, SharedAuthenticator, TokenCache};
 use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
@@ -31,8 +32,7 @@ pub struct ClientBuilder {
     tenant: Option<String>,
     user_agent: String,
     credentials: Option<Credentials>,
-    roots: Vec<reqwest::Certificate>,
-    danger_accept_invalid_certs: bool,
+    tls: TlsOptions,
     http: Option<reqwest::Client>,
     auto_token: Option<NewToken>,
     authenticator: Option<SharedAuthenticator>,
@@ -53,8 +53,7 @@ impl ClientBuilder {
             tenant: None,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             credentials: None,
-            roots: Vec::new(),
-            danger_accept_invalid_certs: false,
+            tls: TlsOptions::new(),
             http: None,
             auto_token: None,
             authenticator: None,
@@ -164,23 +163,22 @@ impl ClientBuilder {
 
     /// Trusts the certificates of a PEM bundle in addition to the system roots.
     pub fn ca_bundle_pem(mut self, pem: &[u8]) -> Self {
-        match reqwest::Certificate::from_pem_bundle(pem) {
-            Ok(certs) if !certs.is_empty() => self.roots.extend(certs),
-            _ => self.error = Some("the CA bundle holds no valid PEM certificate"),
+        if self.tls.add_ca_bundle_pem(pem).is_err() {
+            self.error = Some("the CA bundle holds no valid PEM certificate");
         }
         self
     }
 
     /// Trusts one more root certificate.
     pub fn add_root_certificate(mut self, cert: reqwest::Certificate) -> Self {
-        self.roots.push(cert);
+        self.tls.add_root_certificate(cert);
         self
     }
 
     /// Disables certificate verification. Anyone on the path can then read tokens and
     /// passwords; use only against a throwaway test server.
     pub fn danger_accept_invalid_certs(mut self) -> Self {
-        self.danger_accept_invalid_certs = true;
+        self.tls.danger_accept_invalid_certs();
         self
     }
 
@@ -260,15 +258,12 @@ impl ClientBuilder {
                 headers.insert(USER_AGENT, ua);
                 let mut builder = reqwest::Client::builder()
                     .default_headers(headers)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .danger_accept_invalid_certs(self.danger_accept_invalid_certs);
+                    .redirect(reqwest::redirect::Policy::none());
                 if let Some(timeout) = self.timeout {
                     builder = builder.timeout(timeout);
                 }
-                for cert in self.roots {
-                    builder = builder.add_root_certificate(cert);
-                }
-                builder
+                self.tls
+                    .apply(builder)
                     .build()
                     .map_err(|_| Error::Config("the HTTP client cannot be built"))?
             }

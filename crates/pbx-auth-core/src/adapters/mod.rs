@@ -7,5 +7,7 @@
 pub mod middleware;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "tower")]
 pub mod tower;
