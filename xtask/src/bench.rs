@@ -231,9 +231,8 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
             let mut per_request = [0.0; 3];
             for (variant, slot) in CALLGRIND_VARIANTS.iter().zip(&mut per_request) {
                 let name = format!("{scheme}/{transport}/{variant}");
-                let total = callgrind_count(&exe, &dir, "OVERHEAD_CALLGRIND", &name, requests)?;
-                #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
-                let value = (total as f64 / f64::from(requests)).round();
+                let value =
+                    callgrind_per_request(&exe, &dir, "OVERHEAD_CALLGRIND", &name, requests)?;
                 figure("callgrind", &name, value, "instructions/request");
                 *slot = value;
             }
@@ -253,25 +252,30 @@ fn callgrind(quick: bool, only: &[String]) -> Result {
     if only.is_empty() || only.iter().any(|s| s == FLEET_PAIR) {
         for variant in ["alone", "shared"] {
             let name = format!("fleet/reqwest/{variant}");
-            let total = callgrind_count(&exe, &dir, "OVERHEAD_CALLGRIND", &name, requests)?;
-            #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
-            let value = (total as f64 / f64::from(requests)).round();
+            let value = callgrind_per_request(&exe, &dir, "OVERHEAD_CALLGRIND", &name, requests)?;
             figure("callgrind", &name, value, "instructions/request");
         }
     }
     Ok(())
 }
 
-/// Runs one variant of a callgrind-mode bench under callgrind; returns the instructions
-/// it counted. The bench reads `<env>=<name>:<requests>`, counts only inside its
-/// `callgrind_round` function, and prints `callgrind-counted <name> ` when it ran.
-pub(crate) fn callgrind_count(
+/// [`callgrind_count`] divided by `requests`: the instructions per request, rounded.
+pub(crate) fn callgrind_per_request(
     exe: &Path,
     dir: &Path,
     env: &str,
     name: &str,
     requests: u32,
-) -> Result<u64> {
+) -> Result<f64> {
+    let total = callgrind_count(exe, dir, env, name, requests)?;
+    #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
+    Ok((total as f64 / f64::from(requests)).round())
+}
+
+/// Runs one variant of a callgrind-mode bench under callgrind; returns the instructions
+/// it counted. The bench reads `<env>=<name>:<requests>`, counts only inside its
+/// `callgrind_round` function, and prints `callgrind-counted <name> ` when it ran.
+fn callgrind_count(exe: &Path, dir: &Path, env: &str, name: &str, requests: u32) -> Result<u64> {
     let out_file = dir.join(name.replace('/', "-"));
     let stdout = crate::stage::output(
         Command::new("valgrind")

@@ -4,7 +4,7 @@
 //! wall-clock figures the same bench printed in the criterion stage.
 
 use crate::Result;
-use crate::bench::{bench_executable, callgrind_count, figure};
+use crate::bench::{bench_executable, callgrind_per_request, figure};
 use crate::report::{Goal, Row, Src};
 use crate::stage::{require_tool, target_dir};
 
@@ -47,14 +47,8 @@ pub(crate) fn callgrind(quick: bool) -> Result {
         // wazo also runs the app with a pass-through route layer: axum's share.
         let noop = (scheme == "wazo").then_some(NOOP);
         for variant in [bare, layer].into_iter().chain(noop) {
-            let total = callgrind_count(&exe, &dir, "SERVER_CALLGRIND", variant, requests)?;
-            #[allow(clippy::cast_precision_loss)] // instruction counts are far below 2^52
-            figure(
-                AREA,
-                variant,
-                (total as f64 / f64::from(requests)).round(),
-                "instructions/request",
-            );
+            let value = callgrind_per_request(&exe, &dir, "SERVER_CALLGRIND", variant, requests)?;
+            figure(AREA, variant, value, "instructions/request");
         }
     }
     Ok(())

@@ -121,6 +121,27 @@ where
     start.elapsed().as_secs_f64() * 1e9 / f64::from(batch)
 }
 
+/// How many interleaved rounds to time: `full` in a full run, a few in a quick one, one
+/// as a smoke test.
+fn interleaved_rounds(full: usize) -> usize {
+    match mode() {
+        Mode::Test => 1,
+        Mode::Quick => 11,
+        Mode::Full | Mode::Callgrind(_) => full,
+    }
+}
+
+/// Rounds of `n` concurrent calls per timed batch: 50 in a full run (20 in a quick one, 1
+/// as a smoke test), divided by `n` up to 8, and at least one.
+fn batch_size(n: usize) -> u32 {
+    let calls = match mode() {
+        Mode::Test => 1,
+        Mode::Quick => 20,
+        Mode::Full | Mode::Callgrind(_) => 50,
+    };
+    (calls / u32::try_from(n).unwrap_or(1).min(8)).max(1)
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -156,16 +177,11 @@ fn measure<P, PF, A, AF>(
     }
     group.finish();
 
-    let (rounds, batch) = match mode() {
-        Mode::Test => (1, 1),
-        Mode::Quick => (11, 20),
-        // Enough rounds that the median ratio settles to within about a percent on a shared
-        // two-core machine.
-        Mode::Full => (151, 50),
-        Mode::Callgrind(_) => unreachable!("handled above"),
-    };
+    // Enough rounds that the median ratio settles to within about a percent on a shared
+    // two-core machine.
+    let rounds = interleaved_rounds(151);
     for n in CONCURRENCY {
-        let batch = (batch / u32::try_from(n).unwrap_or(1).min(8)).max(1);
+        let batch = batch_size(n);
         let plain_one = || (pair.plain)(false);
         let preset_one = || (pair.plain)(true);
         let (mut plain, mut preset, mut auth) = (Vec::new(), Vec::new(), Vec::new());
@@ -513,26 +529,23 @@ fn fleet_l2(rt: &tokio::runtime::Runtime, server_url: &str, peers: &schemes::Pee
             black_box(res.bytes().await.expect("body"));
         }
     };
-    let (rounds, batch) = match mode() {
-        Mode::Test => (1, 1),
-        Mode::Quick => (11, 20),
-        Mode::Full => (301, 50),
-        Mode::Callgrind(n) => {
-            let target = callgrind_target().map(|(name, _)| name);
-            match target.as_deref() {
-                Some("fleet/reqwest/alone") => {
-                    count_variant(rt, "fleet/reqwest/alone", n, || one(&alone));
-                }
-                Some("fleet/reqwest/shared") => {
-                    count_variant(rt, "fleet/reqwest/shared", n, || one(&fleet));
-                }
-                _ => {}
+    if let Mode::Callgrind(n) = mode() {
+        let target = callgrind_target().map(|(name, _)| name);
+        match target.as_deref() {
+            Some("fleet/reqwest/alone") => {
+                count_variant(rt, "fleet/reqwest/alone", n, || one(&alone));
             }
-            return;
+            Some("fleet/reqwest/shared") => {
+                count_variant(rt, "fleet/reqwest/shared", n, || one(&fleet));
+            }
+            _ => {}
         }
-    };
+        return;
+    }
+    // Twice the pairs' rounds: two variants instead of three, and a goal of one percent.
+    let rounds = interleaved_rounds(301);
     for n in CONCURRENCY {
-        let batch = (batch / u32::try_from(n).unwrap_or(1).min(8)).max(1);
+        let batch = batch_size(n);
         // Warm-up: connections opened, caches and allocator settled, for both.
         time_batch(rt, n, batch, &|| one(&alone));
         time_batch(rt, n, batch, &|| one(&fleet));
