@@ -449,3 +449,89 @@ mod tests {
         assert!(!Receipt::none().is_some());
     }
 }
+
+#[cfg(test)]
+mod clock_reads {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::Issued;
+    use crate::secret::AccessToken;
+    use crate::signer::HeaderToken;
+
+    /// A clock that counts how often it is read.
+    #[derive(Debug, Default)]
+    struct Counting(Arc<AtomicUsize>);
+
+    impl Clock for Counting {
+        fn now(&self) -> SystemTime {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+        }
+    }
+
+    #[derive(Debug)]
+    struct Fixed;
+
+    impl TokenSource for Fixed {
+        type Token = AccessToken;
+        async fn fetch(&self, _: Option<&AccessToken>) -> Result<Issued<AccessToken>, Error> {
+            Ok(Issued::new(
+                AccessToken::new("t"),
+                Some(Duration::from_secs(3600)),
+            ))
+        }
+    }
+
+    /// A signer that puts the time it was given in a header.
+    #[derive(Debug)]
+    struct Dated;
+
+    static DATED: http::HeaderName = http::HeaderName::from_static("x-dated");
+
+    impl RequestSigner<AccessToken> for Dated {
+        fn header_name(&self) -> &http::HeaderName {
+            &DATED
+        }
+
+        fn sign(
+            &self,
+            _: &AccessToken,
+            parts: &mut Parts,
+            _: Option<&[u8]>,
+            ctx: &SignContext<'_>,
+        ) -> Result<(), Error> {
+            let secs = ctx
+                .now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            let value = http::HeaderValue::from(secs.as_secs());
+            parts.headers.insert(DATED.clone(), value);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_clock_is_read_only_by_signers_that_ask_for_the_time() {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let token = Cached::new(TokenCache::new(Fixed), HeaderToken::x_auth_token())
+            .with_clock(Counting(Arc::clone(&reads)));
+        let dated =
+            Cached::new(TokenCache::new(Fixed), Dated).with_clock(Counting(Arc::clone(&reads)));
+        for _ in 0..3 {
+            let (mut parts, ()) = http::Request::new(()).into_parts();
+            token.authorize(&mut parts, None).await.unwrap();
+            assert_eq!(parts.headers["x-auth-token"], "t");
+        }
+        assert_eq!(
+            reads.load(Ordering::Relaxed),
+            0,
+            "a token header read the clock"
+        );
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        dated.authorize(&mut parts, None).await.unwrap();
+        assert_eq!(parts.headers["x-dated"], "1700000000");
+        assert_eq!(reads.load(Ordering::Relaxed), 1);
+    }
+}

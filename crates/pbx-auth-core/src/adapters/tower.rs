@@ -6,6 +6,9 @@
 //!   fresh credential, when its body can be copied: `()`, `String`, `Vec<u8>`, `Bytes`,
 //!   `&'static str`, `&'static [u8]`, and `http-body-util`'s `Empty<Bytes>` and
 //!   `Full<Bytes>`. Any other body is sent once, and its refusal returned as it is.
+//! - The retry goes to a clone of the inner service taken when the layer was applied (so
+//!   no request pays for a clone it will not use): inner services must be `Clone`, and a
+//!   clone must be as good as the original, as tower services' clones are.
 //! - The response body is never read: its type is the inner service's, which the layer
 //!   cannot rebuild. A refusal policy that asks for the body decides without it.
 //!

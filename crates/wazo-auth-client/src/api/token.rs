@@ -195,8 +195,9 @@ pub struct Token {
 /// seal.
 impl StoredToken for Token {
     fn to_stored(&self) -> Vec<u8> {
-        // Serializing plain data into memory cannot fail; an empty record would be refused
-        // by `from_stored` rather than trusted.
+        // Cannot fail: every field is a string, number, list or string-keyed map, written to
+        // memory. (An empty record, the fallback, would read as "logged out" in a shared
+        // store, never as a token.)
         serde_json::to_vec(self).unwrap_or_default()
     }
 
