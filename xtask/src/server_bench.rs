@@ -17,6 +17,9 @@ const PAIRS: [(&str, &str, &str); 2] = [
 /// The wazo app with a route layer that does nothing.
 const NOOP: &str = "wazo/noop";
 
+/// The wazo app with `RequireAcl` around the handler's service, routed with `get_service`.
+const SERVICE: &str = "wazo/service";
+
 /// The figures' area.
 const AREA: &str = "server-callgrind";
 
@@ -44,9 +47,14 @@ pub(crate) fn callgrind(quick: bool) -> Result {
         (2048, &PAIRS)
     };
     for &(scheme, bare, layer) in pairs {
-        // wazo also runs the app with a pass-through route layer: axum's share.
-        let noop = (scheme == "wazo").then_some(NOOP);
-        for variant in [bare, layer].into_iter().chain(noop) {
+        // wazo also runs the app with a pass-through route layer (axum's share) and with
+        // the layer placed where axum adds nothing (the layer's own work).
+        let extra: &[&str] = if scheme == "wazo" {
+            &[NOOP, SERVICE]
+        } else {
+            &[]
+        };
+        for &variant in [bare, layer].iter().chain(extra) {
             let value = callgrind_per_request(&exe, &dir, "SERVER_CALLGRIND", variant, requests)?;
             figure(AREA, variant, value, "instructions/request");
         }
@@ -108,6 +116,14 @@ pub(crate) fn report_rows() -> Vec<Row> {
                  route layer (the layer's own work)",
                 Src::figure(AREA, layer),
                 Some(("pass-through route layer", Src::figure(AREA, NOOP))),
+                Goal::Report,
+            ));
+            rows.push(Row::new(
+                REPORT_AREA,
+                "wazo: server instructions per request, `RequireAcl` around the handler's \
+                 service, routed with `get_service` (no boxed route of axum's own)",
+                Src::figure(AREA, SERVICE),
+                Some((bare_what, Src::figure(AREA, bare))),
                 Goal::Report,
             ));
         }

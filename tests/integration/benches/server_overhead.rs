@@ -9,6 +9,8 @@
 //!   warm cache, so every request is a verified cache hit;
 //! - `wazo/noop`: the same app behind a route layer that does nothing, which prices what
 //!   axum's `route_layer` costs by itself;
+//! - `wazo/service`: the same `RequireAcl` wrapped around the handler's service and routed
+//!   with `get_service`, which adds no boxed route of its own: the layer's work alone;
 //! - `kalliope/verifier`: the app whose handler calls `Verifier::verify_headers` itself (the
 //!   bare verifier); every request carries a fresh `X-authenticate` header;
 //! - `kalliope/layer`: the same app behind `VerifyXAuth` around the same kind of verifier.
@@ -35,7 +37,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::routing::get;
+use axum::handler::HandlerWithoutStateExt as _;
+use axum::routing::{get, get_service};
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::{BodyExt as _, Empty};
@@ -46,6 +49,7 @@ use kalliope_auth::{Credentials, HEADER_NAME, SigningKey, XAuthSigner};
 use pbx_auth_core::nonce::SeqNonce;
 use pbx_mock::MockServer;
 use pbx_mock::wazo::WazoMock;
+use tower::Layer as _;
 use tower::layer::layer_fn;
 use wazo_auth_client::server::TokenVerifier;
 use wazo_auth_client::{ClientBuilder, NewToken, Password};
@@ -153,6 +157,20 @@ fn apps(rt: &tokio::runtime::Runtime) -> Apps {
                     verifier
                         .require_acl(route, "confd.users.{user_uuid}.read")
                         .expect("template"),
+                ),
+            ),
+        ),
+        // The layer around the handler's own service, routed with `get_service`: the same
+        // app and the same layer, without the extra boxed route `route_layer` adds.
+        (
+            "wazo/service",
+            Router::new().route(
+                route,
+                get_service(
+                    verifier
+                        .require_acl(route, "confd.users.{user_uuid}.read")
+                        .expect("template")
+                        .layer(user.into_service()),
                 ),
             ),
         ),

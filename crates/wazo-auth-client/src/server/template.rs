@@ -79,39 +79,34 @@ impl RoutePattern {
         Ok(Self { segments })
     }
 
-    fn has_param(&self, name: &str) -> bool {
-        self.segments.iter().any(|s| match s {
+    /// The index of the segment that is parameter `name`.
+    fn param_index(&self, name: &str) -> Option<usize> {
+        self.segments.iter().position(|s| match s {
             Segment::Param(n) | Segment::Rest(n) => n == name,
             Segment::Literal(_) => false,
         })
     }
 
-    /// Looks up parameter `name` in `path` (percent-decoded); `None` when the path does not
-    /// match the pattern.
-    fn param<'p>(&self, path: &'p str, name: &str) -> Option<Cow<'p, str>> {
+    /// The value of the parameter at segment `index` in `path` (percent-decoded); `None`
+    /// when the path does not match the pattern.
+    fn param<'p>(&self, path: &'p str, index: usize) -> Option<Cow<'p, str>> {
         let mut cursor = Cursor {
             rest: Some(path.strip_prefix('/').unwrap_or(path)),
         };
         let mut found = None;
-        for segment in &self.segments {
-            match segment {
+        for (i, segment) in self.segments.iter().enumerate() {
+            let value = match segment {
                 Segment::Literal(lit) => {
                     if cursor.next()? != lit {
                         return None;
                     }
+                    continue;
                 }
-                Segment::Param(n) => {
-                    let value = cursor.next()?;
-                    if n == name {
-                        found = Some(value);
-                    }
-                }
-                Segment::Rest(n) => {
-                    let value = cursor.rest.take().filter(|r| !r.is_empty())?;
-                    if n == name {
-                        found = Some(value);
-                    }
-                }
+                Segment::Param(_) => cursor.next()?,
+                Segment::Rest(_) => cursor.rest.take().filter(|r| !r.is_empty())?,
+            };
+            if i == index {
+                found = Some(value);
             }
         }
         if cursor.rest.is_some() {
@@ -135,7 +130,8 @@ struct Cursor<'p> {
 impl<'p> Cursor<'p> {
     fn next(&mut self) -> Option<&'p str> {
         let rest = self.rest?;
-        // Bytes, not a `char` pattern: `/` is ASCII and segments are short.
+        // Bytes, not a `char` pattern: segments are short, and a `char` searcher's set-up
+        // costs more than the scan.
         match rest.bytes().position(|b| b == b'/') {
             Some(slash) => {
                 self.rest = Some(&rest[slash + 1..]);
@@ -153,7 +149,8 @@ impl<'p> Cursor<'p> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Literal(String),
-    Param(String),
+    /// The route segment that holds the value.
+    Param(usize),
 }
 
 /// The access a route requires, with `{name}` filled from the route's path parameters.
@@ -186,15 +183,13 @@ impl AccessTemplate {
                     "a placeholder name is made of ASCII letters, digits and `_`",
                 ));
             }
-            if !route.has_param(name) {
-                return Err(Error::Config(
-                    "the access template names a parameter the route pattern does not have",
-                ));
-            }
+            let index = route.param_index(name).ok_or(Error::Config(
+                "the access template names a parameter the route pattern does not have",
+            ))?;
             if open > 0 {
                 pieces.push(Piece::Literal(rest[..open].to_owned()));
             }
-            pieces.push(Piece::Param(name.to_owned()));
+            pieces.push(Piece::Param(index));
             rest = &after[close + 1..];
         }
         if !rest.is_empty() {
@@ -219,8 +214,8 @@ impl AccessTemplate {
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
-                Piece::Param(name) => {
-                    let Some(value) = self.route.param(path, name) else {
+                Piece::Param(index) => {
+                    let Some(value) = self.route.param(path, *index) else {
                         return false;
                     };
                     let mut rest: &str = &value;

@@ -378,20 +378,21 @@ impl TokenVerifier {
         tenant: Option<&str>,
     ) -> Option<VerifiedToken> {
         let decisions = &self.inner.decisions;
-        decisions.get(decisions.hash((token, required_access, tenant)), |v| {
-            v.is_for(token, required_access, tenant)
-        })
+        decisions.get(
+            decisions.hash_parts([Some(token), required_access, tenant]),
+            |v| v.is_for(token, required_access, tenant),
+        )
     }
 
     /// Stores a positive decision under its (token, access, tenant).
     fn remember(&self, verified: &VerifiedToken) {
         let decisions = &self.inner.decisions;
         let v = &*verified.inner;
-        let hash = decisions.hash((
-            v.token.expose_secret(),
+        let hash = decisions.hash_parts([
+            Some(v.token.expose_secret()),
             v.required_access.as_deref(),
             v.tenant.as_deref(),
-        ));
+        ]);
         decisions.insert(hash, verified.clone());
     }
 
