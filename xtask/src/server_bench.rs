@@ -20,6 +20,9 @@ const NOOP: &str = "wazo/noop";
 /// The wazo app with `RequireAcl` around the handler's service, routed with `get_service`.
 const SERVICE: &str = "wazo/service";
 
+/// The wazo app with, in the same place, a service that only inserts a request extension.
+const EXTENSION: &str = "wazo/extension";
+
 /// The figures' area.
 const AREA: &str = "server-callgrind";
 
@@ -47,8 +50,9 @@ pub(crate) fn callgrind(quick: bool) -> Result {
         (2048, &PAIRS)
     };
     for &(scheme, bare, layer) in pairs {
-        // wazo also runs the app with a pass-through route layer (axum's share) and with
-        // the layer placed where axum adds nothing (the layer's own work).
+        // wazo also runs the app with a pass-through route layer (axum's share), with the
+        // layer placed where axum adds nothing (the layer's own work), and with a service
+        // there that only inserts a request extension (the hand-over's share).
         let extra: &[&str] = if scheme == "wazo" {
             &[NOOP, SERVICE]
         } else {
@@ -123,6 +127,15 @@ pub(crate) fn report_rows() -> Vec<Row> {
                 "wazo: server instructions per request, `RequireAcl` around the handler's \
                  service, routed with `get_service` (no boxed route of axum's own)",
                 Src::figure(AREA, SERVICE),
+                Some((bare_what, Src::figure(AREA, bare))),
+                Goal::Report,
+            ));
+            rows.push(Row::new(
+                REPORT_AREA,
+                "wazo: server instructions per request with, in the same place, a service \
+                 that only inserts one `Arc` request extension (handing the verified token \
+                 to the handler, priced alone)",
+                Src::figure(AREA, EXTENSION),
                 Some((bare_what, Src::figure(AREA, bare))),
                 Goal::Report,
             ));

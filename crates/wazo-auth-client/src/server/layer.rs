@@ -160,8 +160,21 @@ impl<'r> AuthHeaders<'r> {
         found
     }
 
-    /// The token as the Python extractors read it; `""` when there is none or it is not
-    /// visible ASCII.
+    /// The token as the Python extractors read it, as bytes; empty when there is none.
+    fn raw_token(self, req: &'r Request<impl Sized>, location: TokenLocation) -> Cow<'r, [u8]> {
+        if location == TokenLocation::QueryOrHeader
+            && let Some(token) = query_token(req.uri().query())
+        {
+            return match token {
+                Cow::Borrowed(token) => Cow::Borrowed(token.as_bytes()),
+                Cow::Owned(token) => Cow::Owned(token.into_bytes()),
+            };
+        }
+        Cow::Borrowed(self.token.map_or(&[], HeaderValue::as_bytes))
+    }
+
+    /// [`raw_token`](Self::raw_token) as text; `""` when it is not visible ASCII, as
+    /// `HeaderValue::to_str` has it.
     fn token(self, req: &'r Request<impl Sized>, location: TokenLocation) -> Cow<'r, str> {
         if location == TokenLocation::QueryOrHeader
             && let Some(token) = query_token(req.uri().query())
@@ -238,8 +251,9 @@ impl<S> RequireAclService<S> {
         req: &Request<B>,
     ) -> Option<Result<VerifiedToken, Response<ResBody>>> {
         let verifier = &self.layer.verifier;
+        let location = verifier.token_location();
         let headers = AuthHeaders::of(req);
-        let token = headers.token(req, verifier.token_location());
+        let token = headers.raw_token(req, location);
         let tenant = headers.tenant();
         let outcome = match &self.layer.template {
             None => verifier.decide_now(&token, None, tenant.as_deref()),
@@ -248,7 +262,8 @@ impl<S> RequireAclService<S> {
                 Err(refused) => Some(Err(refused)),
             }),
         }?;
-        Some(outcome.map_err(|refused| refuse(&refused, &token, verifier)))
+        // The refusal echoes the token as text, read as the slow path reads it.
+        Some(outcome.map_err(|refused| refuse(&refused, &headers.token(req, location), verifier)))
     }
 }
 

@@ -87,62 +87,61 @@ impl RoutePattern {
         })
     }
 
-    /// The value of the parameter at segment `index` in `path` (percent-decoded); `None`
-    /// when the path does not match the pattern.
-    fn param<'p>(&self, path: &'p str, index: usize) -> Option<Cow<'p, str>> {
-        let mut cursor = Cursor {
-            rest: Some(path.strip_prefix('/').unwrap_or(path)),
-        };
+    /// The raw value of the parameter at segment `index` in `path`, and whether it holds a
+    /// `%` or a `.` (so needs decoding or escaping); `None` when the path does not match
+    /// the pattern. One pass over the path: a literal segment is compared in place, a
+    /// parameter's bytes are scanned once for its end and for those two.
+    fn param<'p>(&self, path: &'p str, index: usize) -> Option<(&'p str, bool)> {
+        let mut rest = Some(path.strip_prefix('/').unwrap_or(path));
         let mut found = None;
         for (i, segment) in self.segments.iter().enumerate() {
+            let here = rest?;
             let value = match segment {
                 Segment::Literal(lit) => {
-                    if cursor.next()? != lit {
-                        return None;
-                    }
+                    let after = here.strip_prefix(lit.as_str())?;
+                    rest = match after.as_bytes().first() {
+                        None => None,
+                        Some(b'/') => Some(&after[1..]),
+                        Some(_) => return None,
+                    };
                     continue;
                 }
-                Segment::Param(_) => cursor.next()?,
-                Segment::Rest(_) => cursor.rest.take().filter(|r| !r.is_empty())?,
+                Segment::Param(_) => {
+                    let (end, special) = scan_segment(here.as_bytes());
+                    rest = here.get(end + 1..);
+                    (&here[..end], special)
+                }
+                Segment::Rest(_) => {
+                    rest = None;
+                    if here.is_empty() {
+                        return None;
+                    }
+                    (here, here.bytes().any(|b| b == b'%' || b == b'.'))
+                }
             };
             if i == index {
                 found = Some(value);
             }
         }
-        if cursor.rest.is_some() {
+        if rest.is_some() {
             return None;
         }
-        found.map(|v| {
-            if v.as_bytes().contains(&b'%') {
-                percent_decode_str(v).decode_utf8_lossy()
-            } else {
-                Cow::Borrowed(v)
-            }
-        })
+        found
     }
 }
 
-/// Walks a path one segment at a time without allocating.
-struct Cursor<'p> {
-    rest: Option<&'p str>,
-}
-
-impl<'p> Cursor<'p> {
-    fn next(&mut self) -> Option<&'p str> {
-        let rest = self.rest?;
-        // Bytes, not a `char` pattern: segments are short, and a `char` searcher's set-up
-        // costs more than the scan.
-        match rest.bytes().position(|b| b == b'/') {
-            Some(slash) => {
-                self.rest = Some(&rest[slash + 1..]);
-                Some(&rest[..slash])
-            }
-            None => {
-                self.rest = None;
-                Some(rest)
-            }
+/// Where the segment at the start of `bytes` ends (its `/` or the end), and whether it
+/// holds a `%` or a `.`.
+fn scan_segment(bytes: &[u8]) -> (usize, bool) {
+    let mut special = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'/' => return (i, special),
+            b'%' | b'.' => special = true,
+            _ => {}
         }
     }
+    (bytes.len(), special)
 }
 
 /// A piece of an access template.
@@ -215,21 +214,35 @@ impl AccessTemplate {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
                 Piece::Param(index) => {
-                    let Some(value) = self.route.param(path, *index) else {
+                    let Some((raw, special)) = self.route.param(path, *index) else {
                         return false;
                     };
-                    let mut rest: &str = &value;
-                    while let Some(dot) = rest.bytes().position(|b| b == b'.') {
-                        out.push_str(&rest[..dot]);
-                        out.push('_');
-                        rest = &rest[dot + 1..];
+                    if special {
+                        push_escaped(out, raw);
+                    } else {
+                        out.push_str(raw);
                     }
-                    out.push_str(rest);
                 }
             }
         }
         true
     }
+}
+
+/// Appends `raw` percent-decoded, with every `.` (also an encoded one) replaced by `_`.
+fn push_escaped(out: &mut String, raw: &str) {
+    let decoded = if raw.as_bytes().contains(&b'%') {
+        percent_decode_str(raw).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let mut rest: &str = &decoded;
+    while let Some(dot) = rest.bytes().position(|b| b == b'.') {
+        out.push_str(&rest[..dot]);
+        out.push('_');
+        rest = &rest[dot + 1..];
+    }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -259,6 +272,12 @@ mod tests {
         assert_eq!(fill(r, t, "/users/abc"), None);
         assert_eq!(fill(r, t, "/users/abc/lines/7/x"), None);
         assert_eq!(fill(r, t, "/people/abc/lines/7"), None);
+        assert_eq!(fill(r, t, "/usersx/abc/lines/7"), None);
+        assert_eq!(fill(r, t, "/users/abc/lines/7/"), None);
+        assert_eq!(
+            fill(r, t, "/users/a%2e.b%25/lines/x.y").as_deref(),
+            Some("confd.users.a__b%.lines.x_y.read")
+        );
     }
 
     #[test]

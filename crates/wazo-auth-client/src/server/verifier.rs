@@ -116,9 +116,9 @@ impl VerifiedToken {
     }
 
     /// Whether this is the decision for (token, access, tenant).
-    fn is_for(&self, token: &str, required_access: Option<&str>, tenant: Option<&str>) -> bool {
+    fn is_for(&self, token: &[u8], required_access: Option<&str>, tenant: Option<&str>) -> bool {
         let v = &*self.inner;
-        v.token.expose_secret() == token
+        v.token.expose_secret().as_bytes() == token
             && v.required_access.as_deref() == required_access
             && v.tenant.as_deref() == tenant
     }
@@ -326,7 +326,7 @@ impl TokenVerifier {
         required_access: Option<&str>,
         tenant: Option<&str>,
     ) -> Result<VerifiedToken, Refusal> {
-        match self.decide_now(token, required_access, tenant) {
+        match self.decide_now(token.as_bytes(), required_access, tenant) {
             Some(decided) => decided,
             None => self.verify_remotely(token, required_access, tenant).await,
         }
@@ -334,9 +334,12 @@ impl TokenVerifier {
 
     /// The decision when it needs no call to wazo-auth: a malformed request, a cached
     /// decision, or (with local decisions on) the token's cached ACL. `None`: ask.
+    ///
+    /// The token is taken as bytes: a cache hit needs no check that it is text, since only
+    /// verified tokens have entries; whatever misses is read as text before it is sent.
     pub(crate) fn decide_now(
         &self,
-        token: &str,
+        token: &[u8],
         required_access: Option<&str>,
         tenant: Option<&str>,
     ) -> Option<Outcome> {
@@ -360,9 +363,11 @@ impl TokenVerifier {
             return Some(Ok(hit));
         }
         if inner.local_decisions
-            && let Some(details) = inner.details.get(inner.details.hash(token), |d| {
-                d.token.token.expose_secret() == token
-            })
+            && let Some(details) = inner
+                .details
+                .get(inner.details.hash_parts([Some(token), None, None]), |d| {
+                    d.token.token.expose_secret().as_bytes() == token
+                })
             && tenant.is_none_or(|t| details.token.tenant_uuid() == Some(t))
         {
             return Some(self.decide_locally(details, required_access, tenant));
@@ -373,13 +378,17 @@ impl TokenVerifier {
     /// A cached positive decision for exactly this (token, access, tenant).
     fn cached(
         &self,
-        token: &str,
+        token: &[u8],
         required_access: Option<&str>,
         tenant: Option<&str>,
     ) -> Option<VerifiedToken> {
         let decisions = &self.inner.decisions;
         decisions.get(
-            decisions.hash_parts([Some(token), required_access, tenant]),
+            decisions.hash_parts([
+                Some(token),
+                required_access.map(str::as_bytes),
+                tenant.map(str::as_bytes),
+            ]),
             |v| v.is_for(token, required_access, tenant),
         )
     }
@@ -389,9 +398,9 @@ impl TokenVerifier {
         let decisions = &self.inner.decisions;
         let v = &*verified.inner;
         let hash = decisions.hash_parts([
-            Some(v.token.expose_secret()),
-            v.required_access.as_deref(),
-            v.tenant.as_deref(),
+            Some(v.token.expose_secret().as_bytes()),
+            v.required_access.as_deref().map(str::as_bytes),
+            v.tenant.as_deref().map(str::as_bytes),
         ]);
         decisions.insert(hash, verified.clone());
     }
@@ -420,7 +429,7 @@ impl TokenVerifier {
             .get_or_init(|| async {
                 // A flight that ended between our cache look-up and our joining the map
                 // has cached its answer: take it rather than asking again.
-                if let Some(hit) = self.cached(token, required_access, tenant) {
+                if let Some(hit) = self.cached(token.as_bytes(), required_access, tenant) {
                     return Ok(hit);
                 }
                 let outcome = self.remote(token, required_access, tenant).await;
@@ -428,9 +437,12 @@ impl TokenVerifier {
                 if let Ok(verified) = &outcome {
                     self.remember(verified);
                     if let Some(details) = &verified.inner.details {
-                        inner
-                            .details
-                            .insert(inner.details.hash(token), Arc::clone(details));
+                        inner.details.insert(
+                            inner
+                                .details
+                                .hash_parts([Some(token.as_bytes()), None, None]),
+                            Arc::clone(details),
+                        );
                     }
                 }
                 outcome
