@@ -54,7 +54,7 @@ pub(crate) fn callgrind(quick: bool) -> Result {
         // layer placed where axum adds nothing (the layer's own work), and with a service
         // there that only inserts a request extension (the hand-over's share).
         let extra: &[&str] = if scheme == "wazo" {
-            &[NOOP, SERVICE]
+            &[NOOP, SERVICE, EXTENSION]
         } else {
             &[]
         };
