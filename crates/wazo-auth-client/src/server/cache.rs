@@ -50,9 +50,7 @@ impl Keyed {
             self.0 = (product as u64) ^ ((product >> 64) as u64);
         }
     }
-}
 
-impl Keyed {
     fn write(&mut self, bytes: &[u8]) {
         // The length first, so zero padding of the tail cannot make two inputs equal.
         self.mix(bytes.len() as u64);
