@@ -431,7 +431,13 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, SystemTime};
+
     use super::*;
+    use crate::Issued;
+    use crate::secret::AccessToken;
+    use crate::signer::HeaderToken;
 
     #[test]
     fn receipts_say_what_they_hold_and_show_no_more() {
@@ -448,17 +454,6 @@ mod tests {
         assert!(serial.is_some());
         assert!(!Receipt::none().is_some());
     }
-}
-
-#[cfg(test)]
-mod clock_reads {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::{Duration, SystemTime};
-
-    use super::*;
-    use crate::Issued;
-    use crate::secret::AccessToken;
-    use crate::signer::HeaderToken;
 
     /// A clock that counts how often it is read.
     #[derive(Debug, Default)]
