@@ -384,3 +384,24 @@ async fn oversized_inputs_are_refused_without_asking() {
     ));
     assert_eq!(checks(&w), 0);
 }
+
+#[tokio::test]
+async fn a_token_header_that_is_not_ascii_is_no_token() {
+    let w = world().await;
+    let value = reqwest::header::HeaderValue::from_bytes("tök-\u{e9}".as_bytes()).unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("{}/users/u-1", w.app))
+        .header("X-Auth-Token", value)
+        .send()
+        .await
+        .expect("app answers");
+    assert_eq!(res.status().as_u16(), 401);
+    let body = res.json::<Value>().await.expect("wazo body");
+    assert_eq!(body["details"]["reason"], "not_found_or_expired");
+    assert_eq!(body["details"]["invalid_token"], "");
+    assert_eq!(
+        checks(&w),
+        0,
+        "wazo-auth was asked about a token that is not text"
+    );
+}

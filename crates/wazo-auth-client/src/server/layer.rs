@@ -133,26 +133,32 @@ fn query_token(query: Option<&str>) -> Option<Cow<'_, str>> {
         .filter(|v| !v.is_empty())
 }
 
-/// The first `X-Auth-Token` and `Wazo-Tenant` values of a request, found in one pass over
-/// its headers. A request carries a handful of headers (hyper refuses more than 100), so
-/// comparing names costs less than two hashed look-ups, which hash each name byte by byte.
-#[derive(Clone, Copy)]
-struct AuthHeaders<'r> {
-    token: Option<&'r HeaderValue>,
+/// What a request presents: its token (the `token` query parameter when the verifier reads
+/// it first, else the first `X-Auth-Token` value) and its first `Wazo-Tenant` value. The
+/// headers are found in one pass: a request carries a handful (hyper refuses more than
+/// 100), so comparing names costs less than two hashed look-ups, which hash each name byte
+/// by byte.
+struct Presented<'r> {
+    query_token: Option<Cow<'r, str>>,
+    header_token: Option<&'r HeaderValue>,
     tenant: Option<&'r HeaderValue>,
 }
 
-impl<'r> AuthHeaders<'r> {
-    fn of<B>(req: &'r Request<B>) -> Self {
+impl<'r> Presented<'r> {
+    fn of<B>(req: &'r Request<B>, location: TokenLocation) -> Self {
         let mut found = Self {
-            token: None,
+            query_token: match location {
+                TokenLocation::QueryOrHeader => query_token(req.uri().query()),
+                TokenLocation::Header => None,
+            },
+            header_token: None,
             tenant: None,
         };
         // `iter` yields a name's first value before its others, as `get` would return it.
         for (name, value) in req.headers() {
             let name = name.as_str();
             if name == TOKEN_HEADER {
-                found.token.get_or_insert(value);
+                found.header_token.get_or_insert(value);
             } else if name == TENANT_HEADER {
                 found.tenant.get_or_insert(value);
             }
@@ -160,34 +166,28 @@ impl<'r> AuthHeaders<'r> {
         found
     }
 
-    /// The token as the Python extractors read it, as bytes; empty when there is none.
-    fn raw_token(self, req: &'r Request<impl Sized>, location: TokenLocation) -> Cow<'r, [u8]> {
-        if location == TokenLocation::QueryOrHeader
-            && let Some(token) = query_token(req.uri().query())
-        {
-            return match token {
-                Cow::Borrowed(token) => Cow::Borrowed(token.as_bytes()),
-                Cow::Owned(token) => Cow::Owned(token.into_bytes()),
-            };
+    /// The token as bytes; empty when there is none. A cached decision needs no more.
+    fn raw_token(&self) -> &[u8] {
+        match &self.query_token {
+            Some(token) => token.as_bytes(),
+            None => self.header_token.map_or(&[], HeaderValue::as_bytes),
         }
-        Cow::Borrowed(self.token.map_or(&[], HeaderValue::as_bytes))
     }
 
-    /// [`raw_token`](Self::raw_token) as text; `""` when it is not visible ASCII, as
-    /// `HeaderValue::to_str` has it.
-    fn token(self, req: &'r Request<impl Sized>, location: TokenLocation) -> Cow<'r, str> {
-        if location == TokenLocation::QueryOrHeader
-            && let Some(token) = query_token(req.uri().query())
-        {
-            return token;
+    /// The token as the Python extractors read it; `""` when there is none, or when the
+    /// header's is not visible ASCII (as `HeaderValue::to_str` has it).
+    fn token(&self) -> &str {
+        match &self.query_token {
+            Some(token) => token,
+            None => self
+                .header_token
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
         }
-        self.token
-            .and_then(|v| v.to_str().ok())
-            .map_or(Cow::Borrowed(""), Cow::Borrowed)
     }
 
     /// The `Wazo-Tenant` value; an empty one means none, as in the Flask helpers.
-    fn tenant(self) -> Option<Cow<'r, str>> {
+    fn tenant(&self) -> Option<Cow<'r, str>> {
         let text = String::from_utf8_lossy(self.tenant?.as_bytes());
         (!text.is_empty()).then_some(text)
     }
@@ -251,19 +251,18 @@ impl<S> RequireAclService<S> {
         req: &Request<B>,
     ) -> Option<Result<VerifiedToken, Response<ResBody>>> {
         let verifier = &self.layer.verifier;
-        let location = verifier.token_location();
-        let headers = AuthHeaders::of(req);
-        let token = headers.raw_token(req, location);
-        let tenant = headers.tenant();
+        let presented = Presented::of(req, verifier.token_location());
+        let token = presented.raw_token();
+        let tenant = presented.tenant();
         let outcome = match &self.layer.template {
-            None => verifier.decide_now(&token, None, tenant.as_deref()),
+            None => verifier.decide_now(token, None, tenant.as_deref()),
             Some(template) => with_access(template, req.uri().path(), |access| match access {
-                Ok(access) => verifier.decide_now(&token, Some(access), tenant.as_deref()),
+                Ok(access) => verifier.decide_now(token, Some(access), tenant.as_deref()),
                 Err(refused) => Some(Err(refused)),
             }),
         }?;
         // The refusal echoes the token as text, read as the slow path reads it.
-        Some(outcome.map_err(|refused| refuse(&refused, &headers.token(req, location), verifier)))
+        Some(outcome.map_err(|refused| refuse(&refused, presented.token(), verifier)))
     }
 }
 
@@ -311,9 +310,9 @@ where
             let verifier = &layer.verifier;
             // Token and tenant are borrowed from the request until the decision is made.
             let decision = {
-                let headers = AuthHeaders::of(&req);
-                let token = headers.token(&req, verifier.token_location());
-                let tenant = headers.tenant();
+                let presented = Presented::of(&req, verifier.token_location());
+                let token = presented.token();
+                let tenant = presented.tenant();
                 let access = match &layer.template {
                     None => Ok(None),
                     Some(template) => {
@@ -328,12 +327,12 @@ where
                 let outcome = match access {
                     Ok(access) => {
                         verifier
-                            .verify(&token, access.as_deref(), tenant.as_deref())
+                            .verify(token, access.as_deref(), tenant.as_deref())
                             .await
                     }
                     Err(refused) => Err(refused),
                 };
-                outcome.map_err(|refused| refuse::<ResBody>(&refused, &token, verifier))
+                outcome.map_err(|refused| refuse::<ResBody>(&refused, token, verifier))
             };
             match decision {
                 Ok(verified) => {
@@ -373,9 +372,9 @@ mod tests {
             ],
             "/users/u",
         );
-        let headers = AuthHeaders::of(&req);
-        assert_eq!(headers.token(&req, TokenLocation::Header), "first");
-        assert_eq!(headers.tenant().as_deref(), Some("t1"));
+        let presented = Presented::of(&req, TokenLocation::Header);
+        assert_eq!(presented.token(), "first");
+        assert_eq!(presented.tenant().as_deref(), Some("t1"));
     }
 
     #[test]
@@ -384,16 +383,19 @@ mod tests {
             &[("X-Auth-Token", "tök".as_bytes()), ("Wazo-Tenant", b"")],
             "/users/u",
         );
-        let headers = AuthHeaders::of(&req);
-        assert_eq!(headers.token(&req, TokenLocation::Header), "");
-        assert_eq!(headers.tenant(), None);
+        let presented = Presented::of(&req, TokenLocation::Header);
+        assert_eq!(presented.token(), "");
+        assert_eq!(presented.raw_token(), "tök".as_bytes());
+        assert_eq!(presented.tenant(), None);
     }
 
     #[test]
     fn the_query_parameter_comes_first_when_asked_for() {
         let req = request(&[("x-auth-token", b"header")], "/users/u?a=1&token=query");
-        let headers = AuthHeaders::of(&req);
-        assert_eq!(headers.token(&req, TokenLocation::QueryOrHeader), "query");
-        assert_eq!(headers.token(&req, TokenLocation::Header), "header");
+        assert_eq!(
+            Presented::of(&req, TokenLocation::QueryOrHeader).token(),
+            "query"
+        );
+        assert_eq!(Presented::of(&req, TokenLocation::Header).token(), "header");
     }
 }
