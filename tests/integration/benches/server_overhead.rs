@@ -11,8 +11,9 @@
 //!   axum's `route_layer` costs by itself;
 //! - `wazo/service`: the same `RequireAcl` wrapped around the handler's service and routed
 //!   with `get_service`, which adds no boxed route of its own: the layer's work alone;
-//! - `wazo/extension`: the same placement, with a service that only inserts one `Arc` as a
-//!   request extension (what handing the verified token to the handler costs by itself);
+//! - `wazo/extension`: the same placement, with axum's `Extension` layer, which only inserts
+//!   one `Arc` as a request extension (what handing the verified token to the handler costs
+//!   by itself);
 //! - `kalliope/verifier`: the app whose handler calls `Verifier::verify_headers` itself (the
 //!   bare verifier); every request carries a fresh `X-authenticate` header;
 //! - `kalliope/layer`: the same app behind `VerifyXAuth` around the same kind of verifier.
@@ -176,17 +177,14 @@ fn apps(rt: &tokio::runtime::Runtime) -> Apps {
                 ),
             ),
         ),
-        // What handing a value to the handler costs by itself: a service around the handler
-        // that only inserts one `Arc` as a request extension, as `RequireAcl` does with the
-        // verified token.
+        // What handing a value to the handler costs by itself: axum's `Extension` layer
+        // around the handler, which only inserts one `Arc` as a request extension, as
+        // `RequireAcl` does with the verified token.
         (
             "wazo/extension",
             Router::new().route(
                 route,
-                get_service(InsertExtension {
-                    inner: user.into_service(),
-                    value: Arc::new(0_u64),
-                }),
+                get_service(axum::Extension(Arc::new(0_u64)).layer(user.into_service())),
             ),
         ),
         // The framework's share: the same app with a route layer that does nothing.
@@ -506,29 +504,4 @@ fn main() {
         return;
     }
     wall_clock(mode());
-}
-
-/// The `wazo/extension` variant's service: inserts `value` into each request's extensions.
-#[derive(Clone)]
-struct InsertExtension<S> {
-    inner: S,
-    value: Arc<u64>,
-}
-
-impl<S: tower::Service<Request>> tower::Service<Request> for InsertExtension<S> {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> S::Future {
-        req.extensions_mut().insert(Arc::clone(&self.value));
-        self.inner.call(req)
-    }
 }
